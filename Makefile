@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The nv-vgpu fork: upstream QEMU 10.0.x plus this overlay.
+#
+#   make demo    everything from a fresh Debian bookworm machine to the demo
+#   make check   everything from a fresh Debian bookworm machine to all tests
+#
+# Steps, each incremental: deps -> qemu-src -> graft -> build.
+
+BUILD      := build
+PRISTINE   := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/upstream)
+TREE       := $(BUILD)/qemu
+QBUILD     := $(BUILD)/qemu-build
+QEMU       := $(QBUILD)/qemu-system-x86_64
+NINJA_JOBS ?= $(shell nproc)
+
+# Only what the fork needs: one target, KVM/TCG, VNC (+JPEG), pixman,
+# OpenGL with GBM for the GL console path, and virtfs for the test host.
+CONFIGURE_FLAGS := \
+	--target-list=x86_64-softmmu \
+	--without-default-features \
+	--python=/usr/bin/python3 \
+	--disable-download \
+	--disable-docs --disable-install-blobs --enable-werror \
+	--enable-kvm --enable-tcg \
+	--enable-vnc --enable-vnc-jpeg --enable-pixman \
+	--enable-opengl \
+	--enable-virtfs --enable-attr --enable-cap-ng \
+	$(if $(shell command -v ccache),--cc='ccache cc')
+
+.PHONY: all deps qemu-src graft configure build firmware check check-host check-unit demo clean distclean
+
+all: build
+
+# Installs packages: needs root.  Skipped (with a note) when not root but
+# everything is already there, so `make check` works for normal users too.
+deps:
+	@if [ "$$(id -u)" = 0 ]; then sh fork/deps.sh; \
+	else echo "make deps: not root; assuming the build dependencies are installed"; fi
+
+qemu-src: deps
+	@sh fork/qemu-src.sh $(BUILD)/upstream
+
+graft: qemu-src
+	@sh fork/graft.sh $(PRISTINE) $(TREE)
+
+# Reconfigure from scratch only when the flags or the upstream version
+# change; ninja itself re-runs meson when a meson.build changes.
+configure: graft
+	@want="$(CONFIGURE_FLAGS) $$(cat $(TREE)/VERSION)"; \
+	if [ "$$(cat $(QBUILD)/.configured 2>/dev/null)" != "$$want" ]; then \
+		rm -rf $(QBUILD) && mkdir -p $(QBUILD) && \
+		echo "configure: $(CONFIGURE_FLAGS)" && \
+		(cd $(QBUILD) && ../qemu/configure $(CONFIGURE_FLAGS) > configure.log 2>&1) || \
+		{ tail -n 30 $(QBUILD)/configure.log; echo "configure failed: see $(QBUILD)/configure.log"; exit 1; }; \
+		echo "$$want" > $(QBUILD)/.configured; \
+	fi
+
+build: configure
+	@start=$$(date +%s); \
+	ninja -C $(QBUILD) -j $(NINJA_JOBS) qemu-system-x86_64 > $(QBUILD)/ninja.log 2>&1 || \
+		{ grep -A20 -m3 '^FAILED' $(QBUILD)/ninja.log | head -80; exit 1; }; \
+	echo "build: $(QEMU) ready ($$(( $$(date +%s) - start )) s of ninja)"
+	@$(MAKE) --no-print-directory firmware
+
+# The +ds source has no firmware blobs.  QEMU run from the build tree looks
+# for them in qemu-bundle/: link bookworm's SeaBIOS and iPXE there, and build
+# the x86 option ROMs that -kernel needs (linuxboot_dma.bin, kvmvapic.bin).
+FWDIR := $(QBUILD)/qemu-bundle/usr/local/share/qemu
+firmware:
+	@[ -f $(QBUILD)/pc-bios/optionrom/config.mak ] || \
+		{ echo "firmware: configure found no 32-bit x86 compiler (install gcc-multilib)"; exit 1; }
+	@$(MAKE) --no-print-directory -s -C $(QBUILD)/pc-bios/optionrom \
+		> $(QBUILD)/optionrom.log 2>&1 || { cat $(QBUILD)/optionrom.log; exit 1; }
+	@mkdir -p $(FWDIR)
+	@for f in /usr/share/seabios/*.bin /usr/lib/ipxe/qemu/*.rom \
+		  $(CURDIR)/$(QBUILD)/pc-bios/optionrom/*.bin; do \
+		ln -sf $$f $(FWDIR)/; \
+	done
+
+# Host tests: our unit tests and qtests, plus upstream's device-introspect
+# and qom tests that every new device type must keep passing.
+UNIT_TESTS := test-vgpu-profile test-vgpu-mdev
+QTESTS     := nv-vgpu-test device-introspect-test qom-test
+
+check-host: build
+	@ninja -C $(QBUILD) -j $(NINJA_JOBS) $(UNIT_TESTS:%=tests/unit/%) \
+		$(QTESTS:%=tests/qtest/%) > $(QBUILD)/ninja-tests.log 2>&1 || \
+		{ grep -A20 -m3 '^FAILED' $(QBUILD)/ninja-tests.log | head -80; exit 1; }
+	@sh fork/run-host-tests.sh $(QBUILD) host $(UNIT_TESTS) $(QTESTS:%=qtest-x86_64/%)
+
+check: check-host
+	@echo "check: all suites passed"
+
+demo: build
+	@sh fork/demo.sh $(QEMU)
+
+clean:
+	rm -rf $(QBUILD) $(TREE)
+
+distclean:
+	rm -rf $(BUILD)
