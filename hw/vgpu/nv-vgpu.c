@@ -1,0 +1,292 @@
+/*
+ * nv-vgpu: an NVIDIA vGPU (VFIO mediated device) as a vfio-pci device
+ *
+ * The device is vfio-pci with the vGPU's life cycle around it: before
+ * vfio-pci's realize it finds or creates the host vGPU and reads its
+ * profile, and it removes a vGPU that it created once QEMU lets go of it.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "qemu/module.h"
+#include "qemu/uuid.h"
+#include "hw/qdev-properties.h"
+#include "hw/vgpu/nv-vgpu.h"
+#include "hw/vgpu/vgpu-sysfs.h"
+#include "trace.h"
+
+/* Which of the two ways to name a vGPU was used, and used consistently? */
+static bool nv_vgpu_check_options(NvVgpuState *s, Error **errp)
+{
+    VFIOPCIDevice *vdev = VFIO_PCI(s);
+    bool by_path = vdev->vbasedev.sysfsdev;
+    bool by_type = s->mdev_parent || s->mdev_type || s->mdev_uuid;
+    QemuUUID uuid;
+
+    if (~vdev->host.domain || ~vdev->host.bus || ~vdev->host.slot ||
+        ~vdev->host.function) {
+        error_setg(errp, "nv-vgpu takes a vGPU, not host=; use "
+                   "sysfsdev=/sys/bus/mdev/devices/UUID or parent= and "
+                   "mdev-type=, or vfio-pci for a whole GPU");
+        return false;
+    }
+    if (by_path && by_type) {
+        error_setg(errp, "use either sysfsdev= (an existing vGPU) or "
+                   "parent= and mdev-type= (a vGPU that nv-vgpu creates), "
+                   "not both");
+        return false;
+    }
+    if (!by_path && !by_type) {
+        error_setg(errp, "nv-vgpu needs a vGPU: sysfsdev=/sys/bus/mdev/"
+                   "devices/UUID for an existing one, or parent=PARENT,"
+                   "mdev-type=TYPE to create one");
+        return false;
+    }
+    if (by_type && (!s->mdev_parent || !s->mdev_type)) {
+        error_setg(errp, "parent= and mdev-type= go together: name the GPU "
+                   "(as listed in /sys/class/mdev_bus/) and the vGPU type "
+                   "or profile to create on it");
+        return false;
+    }
+    if (s->mdev_uuid) {
+        if (qemu_uuid_parse(s->mdev_uuid, &uuid) < 0) {
+            error_setg(errp, "uuid=%s is not a valid UUID: expected 32 hex "
+                       "digits as 8-4-4-4-12, e.g. "
+                       "aa618089-8b16-4d01-a136-25a0f3c73123", s->mdev_uuid);
+            return false;
+        }
+        /* The kernel names mdevs in lower case. */
+        g_free(s->mdev_uuid);
+        s->mdev_uuid = qemu_uuid_unparse_strdup(&uuid);
+    }
+    return true;
+}
+
+/* The guest's display may not be asked for more than the profile allows. */
+static bool nv_vgpu_check_display(NvVgpuState *s, Error **errp)
+{
+    VFIOPCIDevice *vdev = VFIO_PCI(s);
+    const VgpuProfile *p = &s->host.profile;
+
+    if (p->max_xres && (vdev->display_xres > p->max_xres ||
+                        vdev->display_yres > p->max_yres)) {
+        g_autofree char *summary = vgpu_profile_summary(p);
+
+        error_setg(errp, "xres=%u,yres=%u is beyond the maximum resolution "
+                   "%ux%u of vGPU profile %s", vdev->display_xres,
+                   vdev->display_yres, p->max_xres, p->max_yres, summary);
+        return false;
+    }
+    return true;
+}
+
+static void nv_vgpu_realize(DeviceState *dev, Error **errp)
+{
+    ERRP_GUARD();
+    NvVgpuState *s = NV_VGPU(dev);
+    NvVgpuClass *nc = NV_VGPU_GET_CLASS(dev);
+    VFIODevice *vbasedev = &VFIO_PCI(dev)->vbasedev;
+    VgpuHost *h = &s->host;
+
+    vgpu_host_init(h, &vgpu_mdev_backend, s->host_root);
+    if (!nv_vgpu_check_options(s, errp)) {
+        goto fail;
+    }
+    if (s->mdev_parent) {
+        if (!h->ops->create(h, s->mdev_parent, s->mdev_type, s->mdev_uuid,
+                            errp)) {
+            goto fail;
+        }
+        vbasedev->sysfsdev = vgpu_host_path(h->root, "%s", h->sysfsdev);
+    } else if (!h->ops->open(h, vbasedev->sysfsdev, errp)) {
+        goto fail;
+    }
+    if (!h->ops->describe(h, errp) ||
+        !vgpu_profile_check_pci(&h->profile, errp) ||
+        !nv_vgpu_check_display(s, errp)) {
+        goto fail;
+    }
+    trace_nv_vgpu_realize(h->uuid, h->profile.type_id,
+                          h->profile.name ? h->profile.name : "", h->created);
+
+    nc->parent_realize(dev, errp);
+    if (*errp) {
+        goto fail;
+    }
+    return;
+
+fail:
+    error_prepend(errp, "nv-vgpu: ");
+    if (h->created) {
+        trace_nv_vgpu_remove(h->uuid);
+    }
+    vgpu_host_release(h);
+}
+
+static void nv_vgpu_unrealize(DeviceState *dev)
+{
+    NvVgpuState *s = NV_VGPU(dev);
+    NvVgpuClass *nc = NV_VGPU_GET_CLASS(dev);
+
+    nc->parent_unrealize(dev);
+    if (s->host.created) {
+        trace_nv_vgpu_remove(s->host.uuid);
+    }
+    /* The mdev goes once vfio-pci's finalize has closed the device. */
+    vgpu_host_release(&s->host);
+}
+
+/* Read-only properties that show the vGPU to management tools. */
+
+static char *nv_vgpu_get_uuid(Object *obj, Error **errp)
+{
+    return g_strdup(NV_VGPU(obj)->host.uuid);
+}
+
+static char *nv_vgpu_get_type(Object *obj, Error **errp)
+{
+    return g_strdup(NV_VGPU(obj)->host.profile.type_id);
+}
+
+static char *nv_vgpu_get_profile(Object *obj, Error **errp)
+{
+    return g_strdup(NV_VGPU(obj)->host.profile.name);
+}
+
+static char *nv_vgpu_get_max_resolution(Object *obj, Error **errp)
+{
+    const VgpuProfile *p = &NV_VGPU(obj)->host.profile;
+
+    return p->max_xres ? g_strdup_printf("%ux%u", p->max_xres, p->max_yres)
+                       : g_strdup("");
+}
+
+static bool nv_vgpu_get_created(Object *obj, Error **errp)
+{
+    return NV_VGPU(obj)->host.created;
+}
+
+typedef enum {
+    NV_VGPU_FRAMEBUFFER,
+    NV_VGPU_HEADS,
+    NV_VGPU_FRL,
+    NV_VGPU_MAX_INSTANCES,
+} NvVgpuNumber;
+
+static void nv_vgpu_get_number(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
+{
+    const VgpuProfile *p = &NV_VGPU(obj)->host.profile;
+    uint64_t value = 0;
+
+    switch ((NvVgpuNumber)(uintptr_t)opaque) {
+    case NV_VGPU_FRAMEBUFFER:
+        value = p->framebuffer;
+        break;
+    case NV_VGPU_HEADS:
+        value = p->num_heads;
+        break;
+    case NV_VGPU_FRL:
+        value = p->frl_config;
+        break;
+    case NV_VGPU_MAX_INSTANCES:
+        value = p->max_instance;
+        break;
+    }
+    visit_type_uint64(v, name, &value, errp);
+}
+
+static const Property nv_vgpu_properties[] = {
+    DEFINE_PROP_STRING("parent", NvVgpuState, mdev_parent),
+    DEFINE_PROP_STRING("mdev-type", NvVgpuState, mdev_type),
+    DEFINE_PROP_STRING("uuid", NvVgpuState, mdev_uuid),
+    DEFINE_PROP_STRING("x-host-root", NvVgpuState, host_root),
+};
+
+static void nv_vgpu_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    NvVgpuClass *nc = NV_VGPU_CLASS(klass);
+    static const struct {
+        const char *name;
+        NvVgpuNumber which;
+        const char *desc;
+    } numbers[] = {
+        { "vgpu-framebuffer", NV_VGPU_FRAMEBUFFER,
+          "Framebuffer size of the vGPU profile in bytes, 0 if unknown "
+          "(read-only)" },
+        { "vgpu-heads", NV_VGPU_HEADS,
+          "Display heads of the vGPU profile, 0 if unknown (read-only)" },
+        { "vgpu-frame-rate-limit", NV_VGPU_FRL,
+          "Frame rate limit of the vGPU profile in frames/s, 0 if "
+          "unknown (read-only)" },
+        { "vgpu-max-instances", NV_VGPU_MAX_INSTANCES,
+          "How many vGPUs of this profile fit one GPU, 0 if unknown "
+          "(read-only)" },
+    };
+    size_t i;
+
+    device_class_set_props(dc, nv_vgpu_properties);
+    device_class_set_parent_realize(dc, nv_vgpu_realize, &nc->parent_realize);
+    device_class_set_parent_unrealize(dc, nv_vgpu_unrealize,
+                                      &nc->parent_unrealize);
+    dc->desc = "NVIDIA vGPU (VFIO mediated device)";
+    set_bit(DEVICE_CATEGORY_DISPLAY, dc->categories);
+
+    object_class_property_set_description(klass, "parent",
+        "Host GPU to create the vGPU on, as listed in /sys/class/mdev_bus/ "
+        "(e.g. 0000:83:00.0); goes with mdev-type=");
+    object_class_property_set_description(klass, "mdev-type",
+        "vGPU type id (e.g. nvidia-289) or profile name (e.g. GRID P4-8C) "
+        "to create; goes with parent=");
+    object_class_property_set_description(klass, "uuid",
+        "UUID of the vGPU to create with parent= and mdev-type= (default: a new "
+        "random one); an existing vGPU of that type with it is used and "
+        "kept");
+    object_class_property_set_description(klass, "x-host-root",
+        "Prefix for every host sysfs and /dev path (TESTING ONLY)");
+
+    object_class_property_add_str(klass, "vgpu-uuid", nv_vgpu_get_uuid, NULL);
+    object_class_property_set_description(klass, "vgpu-uuid",
+        "UUID of the host vGPU (read-only)");
+    object_class_property_add_str(klass, "vgpu-type", nv_vgpu_get_type, NULL);
+    object_class_property_set_description(klass, "vgpu-type",
+        "mdev type id of the host vGPU (read-only)");
+    object_class_property_add_str(klass, "vgpu-profile", nv_vgpu_get_profile,
+                                  NULL);
+    object_class_property_set_description(klass, "vgpu-profile",
+        "Profile name of the host vGPU, e.g. GRID P4-8C (read-only)");
+    object_class_property_add_str(klass, "vgpu-max-resolution",
+                                  nv_vgpu_get_max_resolution, NULL);
+    object_class_property_set_description(klass, "vgpu-max-resolution",
+        "Maximum resolution of the vGPU profile, WIDTHxHEIGHT (read-only)");
+    object_class_property_add_bool(klass, "vgpu-created",
+                                   nv_vgpu_get_created, NULL);
+    object_class_property_set_description(klass, "vgpu-created",
+        "Whether QEMU created the vGPU and removes it (read-only)");
+    for (i = 0; i < ARRAY_SIZE(numbers); i++) {
+        object_class_property_add(klass, numbers[i].name, "uint64",
+                                  nv_vgpu_get_number, NULL, NULL,
+                                  (void *)(uintptr_t)numbers[i].which);
+        object_class_property_set_description(klass, numbers[i].name,
+                                              numbers[i].desc);
+    }
+}
+
+static const TypeInfo nv_vgpu_info = {
+    .name = TYPE_NV_VGPU,
+    .parent = TYPE_VFIO_PCI,
+    .instance_size = sizeof(NvVgpuState),
+    .class_size = sizeof(NvVgpuClass),
+    .class_init = nv_vgpu_class_init,
+};
+
+static void nv_vgpu_register_types(void)
+{
+    type_register_static(&nv_vgpu_info);
+}
+
+type_init(nv_vgpu_register_types)

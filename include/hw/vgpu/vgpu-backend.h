@@ -1,0 +1,73 @@
+/*
+ * vGPU backends: how a host vGPU is found, made, described and removed
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_VGPU_VGPU_BACKEND_H
+#define HW_VGPU_VGPU_BACKEND_H
+
+#include "hw/vgpu/vgpu-profile.h"
+
+typedef struct VgpuHost VgpuHost;
+
+/*
+ * Today both ways to name a vGPU are mdevs; NVIDIA's SR-IOV vGPUs (a VF
+ * typed through sysfs) will be a second backend behind the same calls.
+ * All calls run before the VFIO device is opened, except remove(), which
+ * must only remove the vGPU once no process holds it open any more.
+ */
+typedef struct VgpuBackendOps {
+    const char *name;
+    /*
+     * Make a vGPU of @type (type id or profile name) on @parent and make
+     * h->sysfsdev name it.  @uuid may be NULL (pick one); if a vGPU with
+     * that UUID and type exists already, it is used and not removed later.
+     */
+    bool (*create)(VgpuHost *h, const char *parent, const char *type,
+                   const char *uuid, Error **errp);
+    /* Check that the existing vGPU @sysfsdev can be opened through VFIO. */
+    bool (*open)(VgpuHost *h, const char *sysfsdev, Error **errp);
+    /* Fill h->profile from the host driver's description of the vGPU. */
+    bool (*describe)(VgpuHost *h, Error **errp);
+    /* Undo create(). */
+    void (*remove)(VgpuHost *h);
+} VgpuBackendOps;
+
+struct VgpuHost {
+    const VgpuBackendOps *ops;
+    char *root;             /* prefix of every host path; "" on a real host */
+    char *sysfsdev;         /* the vGPU in sysfs, without root */
+    char *uuid;
+    char *parent;
+    bool created;           /* create() made it, so remove() removes it */
+    int reaper_fd;          /* see vgpu-mdev.c; -1 when none */
+    VgpuProfile profile;
+};
+
+extern const VgpuBackendOps vgpu_mdev_backend;
+
+static inline void vgpu_host_init(VgpuHost *h, const VgpuBackendOps *ops,
+                                  const char *root)
+{
+    memset(h, 0, sizeof(*h));
+    h->ops = ops;
+    h->root = g_strdup(root ? root : "");
+    h->reaper_fd = -1;
+    h->profile.available = -1;
+}
+
+/* Remove the vGPU if we created it, and forget it. */
+static inline void vgpu_host_release(VgpuHost *h)
+{
+    if (h->created) {
+        h->ops->remove(h);
+        h->created = false;
+    }
+    g_clear_pointer(&h->root, g_free);
+    g_clear_pointer(&h->sysfsdev, g_free);
+    g_clear_pointer(&h->uuid, g_free);
+    g_clear_pointer(&h->parent, g_free);
+    vgpu_profile_clear(&h->profile);
+}
+
+#endif
