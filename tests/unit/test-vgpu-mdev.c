@@ -1,0 +1,332 @@
+/*
+ * Tests for the mdev vGPU backend against a fake host tree
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/units.h"
+#include "hw/vgpu/vgpu-backend.h"
+#include "vgpu-fake-host.h"
+
+#define P4_8C "num_heads=1, frl_config=60, framebuffer=8192M, " \
+              "max_resolution=4096x2160, max_instance=1"
+#define P4_1Q "num_heads=4, frl_config=60, framebuffer=1024M, " \
+              "max_resolution=5120x2880, max_instance=8"
+#define UUID1 "8d5c2f0a-34b1-4c55-9a43-0e3c8b1d2f77"
+#define UUID2 "1b2a6c9e-0f3d-4e8a-b5c7-d9e0f1a2b3c4"
+#define TYPES "sys/devices/0000:83:00.0/mdev_supported_types"
+
+/* A host with one P4 that offers two NVIDIA types and an AP one. */
+static FakeHost *p4_host(int free_8c)
+{
+    FakeHost *fh = fake_host_new();
+
+    fake_host_add_type(fh, "0000:83:00.0", "nvidia-289", "GRID P4-8C", P4_8C,
+                       "vfio-pci", free_8c);
+    fake_host_add_type(fh, "0000:83:00.0", "nvidia-63", "GRID P4-1Q", P4_1Q,
+                       "vfio-pci", 8);
+    fake_host_add_type(fh, "0000:83:00.0", "vfio_ap-passthrough", "AP",
+                       "", "vfio-ap", 1);
+    return fh;
+}
+
+static VgpuHost *host_new(FakeHost *fh)
+{
+    VgpuHost *h = g_new0(VgpuHost, 1);
+
+    vgpu_host_init(h, &vgpu_mdev_backend, fake_host_root(fh));
+    return h;
+}
+
+static void host_free(VgpuHost *h)
+{
+    vgpu_host_release(h);
+    g_free(h);
+}
+
+static void assert_error(Error *err, const char *want)
+{
+    g_assert_nonnull(err);
+    if (!strstr(error_get_pretty(err), want)) {
+        g_error("got '%s', want '%s'", error_get_pretty(err), want);
+    }
+    error_free(err);
+}
+
+/* Create by type id: UUID into "create", "1" into "remove" on release. */
+static void test_create_and_remove(void)
+{
+    FakeHost *fh = p4_host(1);
+    VgpuHost *h = host_new(fh);
+    g_autofree char *uuid = NULL;
+    g_autofree char *remove = NULL;
+
+    fake_host_serve_create(fh, "0000:83:00.0", "nvidia-289", 7);
+    fake_host_add_vfio_group(fh, 7, 0666);
+
+    g_assert_true(h->ops->create(h, "0000:83:00.0", "nvidia-289", NULL,
+                                 &error_abort));
+    uuid = fake_host_created_uuid(fh, 5000);
+    g_assert_nonnull(uuid);
+    g_assert_cmpuint(strlen(uuid), ==, 36);
+    g_assert_cmpstr(h->uuid, ==, uuid);
+    g_assert_true(h->created);
+    g_assert_cmpstr(h->parent, ==, "0000:83:00.0");
+    g_assert_true(g_str_has_prefix(h->sysfsdev, "/sys/bus/mdev/devices/"));
+    g_assert_true(g_str_has_suffix(h->sysfsdev, uuid));
+    g_assert_cmpstr(h->profile.name, ==, "GRID P4-8C");
+    g_assert_cmpuint(h->profile.framebuffer, ==, 8 * GiB);
+
+    g_assert_true(h->ops->describe(h, &error_abort));
+    g_assert_cmpstr(h->profile.type_id, ==, "nvidia-289");
+    g_assert_cmpstr(h->profile.device_api, ==, "vfio-pci");
+    g_assert_cmpuint(h->profile.max_xres, ==, 4096);
+
+    remove = g_strdup_printf("sys/devices/0000:83:00.0/%s/remove", uuid);
+    g_assert_cmpstr(fake_host_read(fh, remove), ==, "");
+    host_free(h);
+    g_assert_true(fake_host_wait_for(fh, remove, "1", 5000));
+    fake_host_free(fh);
+}
+
+/* Profile names work as type names, case-insensitively, with a UUID. */
+static void test_create_by_profile_name(void)
+{
+    FakeHost *fh = p4_host(1);
+    VgpuHost *h = host_new(fh);
+    g_autofree char *uuid = NULL;
+
+    fake_host_serve_create(fh, "0000:83:00.0", "nvidia-63", 3);
+    fake_host_add_vfio_group(fh, 3, 0666);
+    g_assert_true(h->ops->create(h, "0000:83:00.0", "grid p4-1q", UUID1,
+                                 &error_abort));
+    uuid = fake_host_created_uuid(fh, 5000);
+    g_assert_cmpstr(uuid, ==, UUID1);
+    g_assert_cmpstr(h->profile.type_id, ==, "nvidia-63");
+    g_assert_cmpuint(h->profile.num_heads, ==, 4);
+    host_free(h);
+    g_assert_true(fake_host_wait_for(fh, "sys/devices/0000:83:00.0/" UUID1
+                                     "/remove", "1", 5000));
+    fake_host_free(fh);
+}
+
+/* The mdev appeared, but cannot be opened: release still removes it. */
+static void test_failed_open_cleans_up(void)
+{
+    FakeHost *fh = p4_host(1);
+    VgpuHost *h = host_new(fh);
+    Error *err = NULL;
+
+    fake_host_serve_create(fh, "0000:83:00.0", "nvidia-289", 9);
+    /* no /dev/vfio/9 */
+    g_assert_false(h->ops->create(h, "0000:83:00.0", "nvidia-289", UUID1,
+                                  &err));
+    assert_error(err, "/dev/vfio/9 does not exist");
+    g_assert_true(h->created);
+    host_free(h);
+    g_assert_true(fake_host_wait_for(fh, "sys/devices/0000:83:00.0/" UUID1
+                                     "/remove", "1", 5000));
+    fake_host_free(fh);
+}
+
+/* The driver took the UUID but no device came: nothing to remove. */
+static void test_create_never_appears(void)
+{
+    FakeHost *fh = p4_host(1);
+    VgpuHost *h = host_new(fh);
+    Error *err = NULL;
+
+    g_assert_false(h->ops->create(h, "0000:83:00.0", "nvidia-289", UUID1,
+                                  &err));
+    assert_error(err, "accepted vGPU " UUID1 " but /sys/bus/mdev/devices/"
+                 UUID1 " did not appear");
+    g_assert_false(h->created);
+    g_assert_cmpstr(fake_host_read(fh, TYPES "/nvidia-289/create"), ==,
+                    UUID1);
+    host_free(h);
+    fake_host_free(fh);
+}
+
+static void test_errors_before_create(void)
+{
+    static const struct {
+        const char *parent, *type;
+        const char *error;
+    } cases[] = {
+        { "0000:84:00.0", "nvidia-289",
+          "mdev parent 0000:84:00.0 not found; the mdev parents on this host "
+          "are: 0000:83:00.0" },
+        { "../../etc", "nvidia-289", "is not a device name" },
+        { "0000:83:00.0", "nvidia-999",
+          "has no vGPU type or profile 'nvidia-999'; its types are: "
+          "nvidia-289 (GRID P4-8C, 0 free), nvidia-63 (GRID P4-1Q, 8 free), "
+          "vfio_ap-passthrough (AP, 1 free)" },
+        { "0000:83:00.0", "nvidia-289",
+          "no free instance of vGPU type GRID P4-8C (nvidia-289: 8192 MiB, "
+          "1 head, 4096x2160, 60 fps) on 0000:83:00.0 (max_instance=1)" },
+        { "0000:83:00.0", "vfio_ap-passthrough",
+          "has device_api vfio-ap, but nv-vgpu needs a vfio-pci vGPU" },
+    };
+    FakeHost *fh = p4_host(0);
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        VgpuHost *h = host_new(fh);
+        Error *err = NULL;
+
+        g_assert_false(h->ops->create(h, cases[i].parent, cases[i].type,
+                                      NULL, &err));
+        assert_error(err, cases[i].error);
+        g_assert_false(h->created);
+        host_free(h);
+    }
+    /* Nothing was ever written to "create". */
+    g_assert_cmpstr(fake_host_read(fh, TYPES "/nvidia-289/create"), ==, "");
+    fake_host_free(fh);
+}
+
+static void test_no_parents_at_all(void)
+{
+    FakeHost *fh = fake_host_new();
+    VgpuHost *h = host_new(fh);
+    Error *err = NULL;
+
+    g_assert_false(h->ops->create(h, "0000:83:00.0", "nvidia-289", NULL,
+                                  &err));
+    assert_error(err, "no mdev parent devices at all; is the vGPU host "
+                 "driver loaded?");
+    host_free(h);
+    fake_host_free(fh);
+}
+
+/* An mdev that exists with the UUID: used if it fits, and never removed. */
+static void test_existing_uuid(void)
+{
+    FakeHost *fh = p4_host(0);
+    VgpuHost *h = host_new(fh);
+    Error *err = NULL;
+
+    g_free(fake_host_add_mdev(fh, "0000:83:00.0", "nvidia-289", UUID1, 4));
+    fake_host_add_vfio_group(fh, 4, 0666);
+    g_assert_true(h->ops->create(h, "0000:83:00.0", "GRID P4-8C", UUID1,
+                                 &error_abort));
+    g_assert_false(h->created);
+    g_assert_cmpstr(h->sysfsdev, ==, "/sys/bus/mdev/devices/" UUID1);
+    host_free(h);
+
+    h = host_new(fh);
+    g_assert_false(h->ops->create(h, "0000:83:00.0", "nvidia-63", UUID1,
+                                  &err));
+    assert_error(err, "an mdev with uuid " UUID1 " exists already, of type "
+                 "nvidia-289 on 0000:83:00.0");
+    host_free(h);
+
+    g_usleep(100 * 1000);
+    g_assert_cmpstr(fake_host_read(fh, "sys/devices/0000:83:00.0/" UUID1
+                                   "/remove"), ==, "");
+    g_assert_cmpstr(fake_host_read(fh, TYPES "/nvidia-289/create"), ==, "");
+    fake_host_free(fh);
+}
+
+static void test_open_sysfsdev(void)
+{
+    FakeHost *fh = p4_host(1);
+    VgpuHost *h = host_new(fh);
+    g_autofree char *dev = NULL;
+    Error *err = NULL;
+
+    dev = fake_host_add_mdev(fh, "0000:83:00.0", "nvidia-63", UUID2, 5);
+    fake_host_add_vfio_group(fh, 5, 0666);
+    g_assert_true(h->ops->open(h, dev, &error_abort));
+    g_assert_true(h->ops->describe(h, &error_abort));
+    g_assert_cmpstr(h->uuid, ==, UUID2);
+    g_assert_cmpstr(h->parent, ==, "0000:83:00.0");
+    g_assert_cmpstr(h->profile.name, ==, "GRID P4-1Q");
+    g_assert_cmpint(h->profile.available, ==, 8);
+    g_assert_false(h->created);
+    host_free(h);
+
+    h = host_new(fh);
+    g_assert_false(h->ops->open(h, "/sys/bus/mdev/devices/" UUID1, &err));
+    assert_error(err, "no vGPU at sysfsdev=/sys/bus/mdev/devices/" UUID1);
+    host_free(h);
+    fake_host_free(fh);
+}
+
+/*
+ * Permission problems, seen as an unprivileged user would see them: run in
+ * a subprocess that drops root first.
+ */
+static void drop_root(void)
+{
+    if (geteuid() == 0) {
+        g_assert_cmpint(setgid(65534), ==, 0);
+        g_assert_cmpint(setuid(65534), ==, 0);
+    }
+}
+
+static void test_permissions(void)
+{
+    FakeHost *fh;
+
+    if (g_test_subprocess()) {
+        const char *root = g_getenv("VGPU_TEST_ROOT");
+        const char *which = g_getenv("VGPU_TEST_CASE");
+        VgpuHost h;
+        Error *err = NULL;
+
+        drop_root();
+        vgpu_host_init(&h, &vgpu_mdev_backend, root);
+        if (!strcmp(which, "create")) {
+            g_assert_false(h.ops->create(&h, "0000:83:00.0", "nvidia-63",
+                                         NULL, &err));
+        } else {
+            g_assert_false(h.ops->open(&h, "/sys/bus/mdev/devices/" UUID2,
+                                       &err));
+        }
+        fprintf(stderr, "%s\n", error_get_pretty(err));
+        error_free(err);
+        vgpu_host_release(&h);
+        return;
+    }
+
+    fh = p4_host(1);
+    g_free(fake_host_add_mdev(fh, "0000:83:00.0", "nvidia-63", UUID2, 6));
+    fake_host_add_vfio_group(fh, 6, 0600);
+    g_setenv("VGPU_TEST_ROOT", fake_host_root(fh), true);
+
+    g_setenv("VGPU_TEST_CASE", "create", true);
+    g_test_trap_subprocess(NULL, 0, 0);
+    g_test_trap_assert_passed();
+    g_test_trap_assert_stderr("*permission denied writing *"
+                              "/mdev_supported_types/nvidia-63/create: "
+                              "creating a vGPU needs root*sysfsdev=*");
+
+    g_setenv("VGPU_TEST_CASE", "open", true);
+    g_test_trap_subprocess(NULL, 0, 0);
+    g_test_trap_assert_passed();
+    g_test_trap_assert_stderr("*permission denied opening */dev/vfio/6, the "
+                              "VFIO group of vGPU " UUID2 "*");
+    fake_host_free(fh);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/vgpu/mdev/create-and-remove", test_create_and_remove);
+    g_test_add_func("/vgpu/mdev/create-by-profile-name",
+                    test_create_by_profile_name);
+    g_test_add_func("/vgpu/mdev/failed-open-cleans-up",
+                    test_failed_open_cleans_up);
+    g_test_add_func("/vgpu/mdev/create-never-appears",
+                    test_create_never_appears);
+    g_test_add_func("/vgpu/mdev/errors-before-create",
+                    test_errors_before_create);
+    g_test_add_func("/vgpu/mdev/no-parents", test_no_parents_at_all);
+    g_test_add_func("/vgpu/mdev/existing-uuid", test_existing_uuid);
+    g_test_add_func("/vgpu/mdev/open-sysfsdev", test_open_sysfsdev);
+    g_test_add_func("/vgpu/mdev/permissions", test_permissions);
+    return g_test_run();
+}

@@ -1,0 +1,45 @@
+/*
+ * A fake host sysfs and /dev/vfio tree for testing vGPU life cycles
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TESTS_VGPU_FAKE_HOST_H
+#define TESTS_VGPU_FAKE_HOST_H
+
+typedef struct FakeHost FakeHost;
+
+/* A new empty host tree in a temporary directory that anyone can read. */
+FakeHost *fake_host_new(void);
+void fake_host_free(FakeHost *fh);
+const char *fake_host_root(FakeHost *fh);
+
+/* An mdev type of @parent (the parent is made on first use). */
+void fake_host_add_type(FakeHost *fh, const char *parent, const char *type_id,
+                        const char *name, const char *desc,
+                        const char *device_api, int available);
+
+/* An existing mdev in VFIO group @group; returns its sysfsdev path. */
+char *fake_host_add_mdev(FakeHost *fh, const char *parent,
+                         const char *type_id, const char *uuid, int group);
+
+/* /dev/vfio/@group as a file with @mode. */
+void fake_host_add_vfio_group(FakeHost *fh, int group, mode_t mode);
+
+/*
+ * Make "create" of the type a FIFO served by a thread that acts as the
+ * kernel: the first UUID written there becomes an mdev in group @group.
+ */
+void fake_host_serve_create(FakeHost *fh, const char *parent,
+                            const char *type_id, int group);
+
+/* The UUID the kernel thread received, or NULL; waits up to @ms. */
+char *fake_host_created_uuid(FakeHost *fh, int ms);
+
+/* Contents of @rel (relative to the root), or NULL if it cannot be read. */
+char *fake_host_read(FakeHost *fh, const char *rel);
+
+/* Wait up to @ms for @rel to hold @want (after trailing white space). */
+bool fake_host_wait_for(FakeHost *fh, const char *rel, const char *want,
+                        int ms);
+
+#endif
