@@ -1,13 +1,18 @@
 /*
  * QTest for nv-vgpu: start-up errors and the vGPU life cycle, against a
- * fake host tree (x-host-root).  Runs on any host; the tests against a
- * real kernel VFIO run in the test host (tests/vgpu-host).
+ * fake host tree (x-host-root) on any host, and against real kernel VFIO
+ * and the simulated vGPU driver nvsim (kernel/nvsim) in the test host
+ * (tests/vgpu-host); those tests skip where nvsim is not loaded.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include "libqtest.h"
+#include "libqos/pci-pc.h"
+#include "qobject/qdict.h"
+#include "hw/pci/pci_regs.h"
+#include "qemu/units.h"
 #include "../unit/vgpu-fake-host.h"
 
 #define P4_8C "num_heads=1, frl_config=60, framebuffer=8192M, " \
@@ -237,6 +242,266 @@ static void test_existing_left_in_place(void)
     fake_host_free(fh);
 }
 
+/* Tests against the simulated vGPU driver, in the test host. */
+
+#define NVSIM           "/sys/class/mdev_bus/nvsim"
+#define NVSIM_TYPES     NVSIM "/mdev_supported_types"
+#define MDEV_DEVICES    "/sys/bus/mdev/devices"
+
+/* nvsim's BAR0 registers (kernel/nvsim/nvsim-regs.h) */
+#define NVSIM_REG_ID        0x0000
+#define NVSIM_REG_TYPE      0x0008
+#define NVSIM_REG_FB_MB     0x000c
+#define NVSIM_REG_SCRATCH   0x0010
+
+static bool skip_without_nvsim(void)
+{
+    if (g_file_test(NVSIM, G_FILE_TEST_IS_DIR)) {
+        return false;
+    }
+    g_test_skip("needs the nvsim vGPU driver: runs in the test host "
+                "(tests/vgpu-host/run)");
+    return true;
+}
+
+static int nvsim_available(const char *type)
+{
+    g_autofree char *path = g_strdup_printf(NVSIM_TYPES "/%s/"
+                                            "available_instances", type);
+    g_autofree char *s = NULL;
+
+    g_assert_true(g_file_get_contents(path, &s, NULL, NULL));
+    return atoi(s);
+}
+
+static bool mdev_exists(const char *uuid)
+{
+    g_autofree char *path = g_strdup_printf(MDEV_DEVICES "/%s", uuid);
+
+    return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+static bool wait_mdev_gone(const char *uuid)
+{
+    int i;
+
+    for (i = 0; i < 1000 && mdev_exists(uuid); i++) {
+        g_usleep(10 * 1000);
+    }
+    return !mdev_exists(uuid);
+}
+
+static int count_mdevs(void)
+{
+    g_autoptr(GDir) dir = g_dir_open(MDEV_DEVICES, 0, NULL);
+    int n = 0;
+
+    while (dir && g_dir_read_name(dir)) {
+        n++;
+    }
+    return n;
+}
+
+static void sysfs_write(const char *path, const char *value)
+{
+    g_assert_true(g_file_set_contents(path, value, -1, NULL));
+}
+
+static char *nvsim_create(const char *type)
+{
+    g_autofree char *create = g_strdup_printf(NVSIM_TYPES "/%s/create", type);
+    char *uuid = g_uuid_string_random();
+
+    sysfs_write(create, uuid);
+    g_assert_true(mdev_exists(uuid));
+    return uuid;
+}
+
+static void nvsim_remove(const char *uuid)
+{
+    g_autofree char *remove = g_strdup_printf(MDEV_DEVICES "/%s/remove",
+                                              uuid);
+
+    sysfs_write(remove, "1");
+    g_assert_true(wait_mdev_gone(uuid));
+}
+
+/* A property of the device with id gpu0. */
+static QDict *qom_get(QTestState *qts, const char *prop)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'qom-get', 'arguments': "
+                           "{ 'path': '/machine/peripheral/gpu0', "
+                           "'property': %s } }", prop);
+
+    g_assert_true(qdict_haskey(rsp, "return"));
+    return rsp;
+}
+
+static char *qom_get_str(QTestState *qts, const char *prop)
+{
+    QDict *rsp = qom_get(qts, prop);
+    char *value = g_strdup(qdict_get_str(rsp, "return"));
+
+    qobject_unref(rsp);
+    return value;
+}
+
+static uint64_t qom_get_uint(QTestState *qts, const char *prop)
+{
+    QDict *rsp = qom_get(qts, prop);
+    uint64_t value = qdict_get_int(rsp, "return");
+
+    qobject_unref(rsp);
+    return value;
+}
+
+/*
+ * The guest's view of a vGPU that QEMU created: the profile, the PCI
+ * identity, BAR0 registers and the BAR1 framebuffer.  Then QEMU exits and
+ * the vGPU is gone, its instance free again.
+ */
+static void test_nvsim_created_vgpu(void)
+{
+    const uint64_t fb = 0x400000000ULL;     /* where the guest puts BAR1 */
+    static const uint32_t offsets[] = { 0, 4, 4096, 1 << 20, (1 << 30) - 4 };
+    g_autofree uint8_t *page = g_malloc(4096);
+    g_autofree uint8_t *back = g_malloc(4096);
+    g_autofree char *uuid = NULL;
+    g_autofree char *str = NULL;
+    QPCIDevice *dev;
+    QPCIBus *bus;
+    QTestState *qts;
+    QPCIBar bar0;
+    uint64_t size;
+    int before, i;
+
+    if (skip_without_nvsim()) {
+        return;
+    }
+    before = nvsim_available("nvsim-63");
+    qts = qtest_init("-machine q35 -nodefaults -device nv-vgpu,id=gpu0,"
+                     "addr=04.0,parent=nvsim,mdev-type=nvsim-63");
+
+    uuid = qom_get_str(qts, "vgpu-uuid");
+    g_assert_true(mdev_exists(uuid));
+    g_assert_cmpint(nvsim_available("nvsim-63"), ==, before - 1);
+    str = qom_get_str(qts, "vgpu-profile");
+    g_assert_cmpstr(str, ==, "GRID P4-1Q");
+    g_free(str);
+    str = qom_get_str(qts, "vgpu-max-resolution");
+    g_assert_cmpstr(str, ==, "5120x2880");
+    g_assert_cmpuint(qom_get_uint(qts, "vgpu-framebuffer"), ==, 1 * GiB);
+    g_assert_cmpuint(qom_get_uint(qts, "vgpu-heads"), ==, 4);
+
+    bus = qpci_new_pc(qts, NULL);
+    dev = qpci_device_find(bus, QPCI_DEVFN(4, 0));
+    g_assert_nonnull(dev);
+    g_assert_cmphex(qpci_config_readw(dev, PCI_VENDOR_ID), ==, 0x10de);
+    g_assert_cmphex(qpci_config_readw(dev, PCI_DEVICE_ID), ==, 0x2330);
+    g_assert_cmphex(qpci_config_readw(dev, PCI_SUBSYSTEM_VENDOR_ID), ==,
+                    0x10de);
+    g_assert_cmphex(qpci_config_readw(dev, PCI_SUBSYSTEM_ID), ==, 0x16c1);
+    g_assert_cmphex(qpci_config_readw(dev, PCI_CLASS_DEVICE), ==, 0x0300);
+
+    qpci_device_enable(dev);
+    bar0 = qpci_iomap(dev, 0, &size);
+    g_assert_cmpuint(size, ==, 16 * MiB);
+    g_assert_cmphex(qpci_io_readl(dev, bar0, NVSIM_REG_ID), ==, 0x10de2330);
+    g_assert_cmpuint(qpci_io_readl(dev, bar0, NVSIM_REG_TYPE), ==, 63);
+    g_assert_cmpuint(qpci_io_readl(dev, bar0, NVSIM_REG_FB_MB), ==, 1024);
+    qpci_io_writel(dev, bar0, NVSIM_REG_SCRATCH, 0xc0ffee42);
+    g_assert_cmphex(qpci_io_readl(dev, bar0, NVSIM_REG_SCRATCH), ==,
+                    0xc0ffee42);
+
+    /* BAR1 is 1 GiB, beyond libqos' 32-bit window: place it by hand. */
+    qpci_config_writel(dev, PCI_BASE_ADDRESS_1, (uint32_t)fb);
+    qpci_config_writel(dev, PCI_BASE_ADDRESS_2, fb >> 32);
+    for (i = 0; i < G_N_ELEMENTS(offsets); i++) {
+        qtest_writel(qts, fb + offsets[i], 0x5a000000 | i);
+    }
+    for (i = 0; i < G_N_ELEMENTS(offsets); i++) {
+        g_assert_cmphex(qtest_readl(qts, fb + offsets[i]), ==,
+                        0x5a000000 | i);
+    }
+    for (i = 0; i < 4096; i++) {
+        page[i] = i * 7 + 3;
+    }
+    qtest_memwrite(qts, fb + 64 * MiB, page, 4096);
+    qtest_memread(qts, fb + 64 * MiB, back, 4096);
+    g_assert_cmpmem(page, 4096, back, 4096);
+
+    g_free(dev);
+    qpci_free_pc(bus);
+    qtest_quit(qts);
+    g_assert_true(wait_mdev_gone(uuid));
+    g_assert_cmpint(nvsim_available("nvsim-63"), ==, before);
+}
+
+/* A vGPU given by sysfsdev= is kept, and a second VM cannot have it. */
+static void test_nvsim_sysfsdev_busy(void)
+{
+    g_autofree char *uuid = NULL;
+    g_autofree char *dev = NULL;
+    g_autofree char *str = NULL;
+    QTestState *qts;
+
+    if (skip_without_nvsim()) {
+        return;
+    }
+    uuid = nvsim_create("nvsim-157");
+    qts = qtest_initf("-machine q35 -nodefaults -device nv-vgpu,id=gpu0,"
+                      "sysfsdev=" MDEV_DEVICES "/%s", uuid);
+    str = qom_get_str(qts, "vgpu-profile");
+    g_assert_cmpstr(str, ==, "GRID P4-1B");
+    g_assert_false(qtest_qom_get_bool(qts, "/machine/peripheral/gpu0",
+                                      "vgpu-created"));
+
+    dev = g_strdup_printf("nv-vgpu,sysfsdev=" MDEV_DEVICES "/%s", uuid);
+    assert_refused(dev, false, "is already in use: its VFIO group");
+
+    qtest_quit(qts);
+    g_usleep(200 * 1000);
+    g_assert_true(mdev_exists(uuid));
+    nvsim_remove(uuid);
+}
+
+/* A GPU whose framebuffer is all given out refuses another vGPU. */
+static void test_nvsim_full_parent(void)
+{
+    g_autofree char *uuid = NULL;
+    QTestState *qts;
+
+    if (skip_without_nvsim()) {
+        return;
+    }
+    qts = qtest_init("-machine q35 -nodefaults -device nv-vgpu,id=gpu0,"
+                     "parent=nvsim,mdev-type=nvsim-289");
+    uuid = qom_get_str(qts, "vgpu-uuid");
+    g_assert_cmpint(nvsim_available("nvsim-63"), ==, 0);
+    assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-63", false,
+                   "no free instance of vGPU type GRID P4-1Q");
+    qtest_quit(qts);
+    g_assert_true(wait_mdev_gone(uuid));
+}
+
+/* vfio-pci fails after the vGPU was created and opened: it is removed. */
+static void test_nvsim_failed_start_removes(void)
+{
+    int before;
+
+    if (skip_without_nvsim()) {
+        return;
+    }
+    before = count_mdevs();
+    assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-63,xres=640,"
+                   "yres=480", false,
+                   "xres and yres properties require display=on");
+    for (int i = 0; i < 1000 && count_mdevs() != before; i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(count_mdevs(), ==, before);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -249,5 +514,10 @@ int main(int argc, char **argv)
                    test_created_then_removed_on_failure);
     qtest_add_func("/nv-vgpu/existing-left-in-place",
                    test_existing_left_in_place);
+    qtest_add_func("/nv-vgpu/nvsim/created-vgpu", test_nvsim_created_vgpu);
+    qtest_add_func("/nv-vgpu/nvsim/sysfsdev-busy", test_nvsim_sysfsdev_busy);
+    qtest_add_func("/nv-vgpu/nvsim/full-parent", test_nvsim_full_parent);
+    qtest_add_func("/nv-vgpu/nvsim/failed-start-removes",
+                   test_nvsim_failed_start_removes);
     return g_test_run();
 }

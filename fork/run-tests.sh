@@ -1,10 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# run-host-tests.sh BUILDDIR LABEL TEST...: run meson tests by name, then
+# run-tests.sh BUILDDIR LABEL TEST...: run meson tests by name, then
 # print a closing line "LABEL: N passed, N failed, N skipped" that counts
-# the subtests of the suites that passed, and each suite that failed or
-# was skipped as one.
+# their subtests.
 set -u
 qbuild=$1
 label=$2
@@ -17,10 +16,6 @@ printf '%s\n' "$lines"
 if [ "$rc" != 0 ]; then
     grep -E -B2 -A30 '^(not ok|Bail out|.*ERROR:)' "$log" | tail -n 80
 fi
-passed=$(printf '%s\n' "$lines" | sed -n 's/.* OK .* \([0-9][0-9]*\) subtests passed.*/\1/p' |
-         awk '{ n += $1 } END { print n + 0 }')
-failed=$(printf '%s\n' "$lines" | grep -c -E ' (FAIL|ERROR|TIMEOUT) ')
-skipped=$(printf '%s\n' "$lines" | grep -c -E ' SKIP ')
 echo "full log: $log"
-echo "$label: $passed passed, $failed failed, $skipped skipped"
+python3 "$(dirname "$0")/count-tests.py" "$qbuild/meson-logs/testlog.json" "$label"
 exit $rc
