@@ -47,8 +47,13 @@ for p in $(grep -v '^#' "$top/patches/series" 2>/dev/null); do
     if ! out=$(patch -d "$tree" -p1 --forward --batch --no-backup-if-mismatch \
                      -r - < "$top/patches/$p" 2>&1); then
         echo "graft: patches/$p does not apply to QEMU $(cat "$pristine/VERSION"):" >&2
-        printf '%s\n' "$out" | grep -E 'FAILED|can.t find file|malformed|Reversed' >&2 ||
-            printf '%s\n' "$out" >&2
+        # Name each file whose hunks failed, with the hunks.
+        printf '%s\n' "$out" | awk '
+            /^patching file / { file = $3 }
+            /FAILED|can.t find file|malformed|Reversed/ {
+                if (file != shown) { print "  in " file; shown = file }
+                print "    " $0
+            }' >&2
         echo "graft: refresh that patch against the new upstream (see README.md, 'Rebasing')" >&2
         rm -rf "$tree"
         exit 1

@@ -243,9 +243,9 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
         "vGPU type id (e.g. nvidia-289) or profile name (e.g. GRID P4-8C) "
         "to create; goes with parent=");
     object_class_property_set_description(klass, "uuid",
-        "UUID of the vGPU to create with parent= and mdev-type= (default: a new "
-        "random one); an existing vGPU of that type with it is used and "
-        "kept");
+        "UUID of the vGPU to create with parent= and mdev-type= "
+        "(default: a new random one); an existing vGPU of that type with "
+        "it is used and kept");
     object_class_property_set_description(klass, "x-host-root",
         "Prefix for every host sysfs and /dev path (TESTING ONLY)");
 

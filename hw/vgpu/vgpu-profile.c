@@ -17,7 +17,7 @@
 #define VGPU_MAX_FB         (64 * TiB)
 
 static bool parse_number(const char *key, const char *val, uint64_t min,
-                       uint64_t max, uint64_t *out, Error **errp)
+                         uint64_t max, uint64_t *out, Error **errp)
 {
     uint64_t v;
 
@@ -41,11 +41,20 @@ static bool parse_size(const char *key, const char *val, uint64_t *out,
         goto bad;
     }
     switch (*end) {
-    case 'K': unit = KiB; break;
-    case 'M': unit = MiB; break;
-    case 'G': unit = GiB; break;
-    case 'T': unit = TiB; break;
-    default: goto bad;
+    case 'K':
+        unit = KiB;
+        break;
+    case 'M':
+        unit = MiB;
+        break;
+    case 'G':
+        unit = GiB;
+        break;
+    case 'T':
+        unit = TiB;
+        break;
+    default:
+        goto bad;
     }
     if (end[1] || v == 0 || v > VGPU_MAX_FB / unit) {
         goto bad;
