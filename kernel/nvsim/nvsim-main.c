@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvsim - simulated NVIDIA vGPU mdev parent driver
+ *
+ * Module setup: the "nvsim" parent device, vGPU types, mdev probe/remove,
+ * sysfs attributes and the VFIO device ops table.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+#include "nvsim.h"
+
+static unsigned int fb_budget_mb = 8192;
+module_param(fb_budget_mb, uint, 0444);
+MODULE_PARM_DESC(fb_budget_mb,
+		 "Framebuffer MiB shared by all vGPUs (default 8192)");
+
+char *nvsim_driver_version = "550.127.05";
+module_param_named(driver_version, nvsim_driver_version, charp, 0444);
+MODULE_PARM_DESC(driver_version,
+		 "Reported host driver version (default 550.127.05)");
+
+static char *plane = "region";
+module_param(plane, charp, 0444);
+MODULE_PARM_DESC(plane, "Default GFX plane kind: region or dmabuf");
+
+static enum nvsim_plane_mode nvsim_default_plane;
+
+/* protects fb_used_mb and nvsim_type.instances */
+static DEFINE_MUTEX(nvsim_parent_lock);
+static unsigned int fb_used_mb;
+
+#define NVSIM_TYPE(_num, _name, _heads, _frl, _fb, _x, _y, _max)	\
+	{ .number = _num, .name = _name, .num_heads = _heads,		\
+	  .frl = _frl, .fb_mb = _fb, .max_x = _x, .max_y = _y,		\
+	  .max_instance = _max }
+
+static struct nvsim_type nvsim_types[] = {
+	NVSIM_TYPE(63,  "GRID P4-1Q", 4, 60, 1024, 5120, 2880, 8),
+	NVSIM_TYPE(65,  "GRID P4-2Q", 4, 60, 2048, 5120, 2880, 4),
+	NVSIM_TYPE(68,  "GRID P4-4Q", 4, 60, 4096, 5120, 2880, 2),
+	NVSIM_TYPE(289, "GRID P4-8C", 1, 60, 8192, 4096, 2160, 1),
+	NVSIM_TYPE(157, "GRID P4-1B", 1, 45, 1024, 2560, 1600, 8),
+};
+
+static struct mdev_type *nvsim_mtypes[ARRAY_SIZE(nvsim_types)];
+
+static struct class nvsim_class = {
+	.name = NVSIM_NAME,
+};
+
+static struct device *nvsim_parent_dev;
+static struct mdev_parent nvsim_parent;
+
+static struct nvsim_type *to_nvsim_type(struct mdev_type *mtype)
+{
+	return container_of(mtype, struct nvsim_type, mtype);
+}
+
+/* ------------------------------------------------------------------ */
+/* parent attributes */
+
+static ssize_t driver_version_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", nvsim_driver_version);
+}
+static DEVICE_ATTR_RO(driver_version);
+
+static ssize_t fb_budget_mb_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", fb_budget_mb);
+}
+static DEVICE_ATTR_RO(fb_budget_mb);
+
+static ssize_t fb_used_mb_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	unsigned int used;
+
+	mutex_lock(&nvsim_parent_lock);
+	used = fb_used_mb;
+	mutex_unlock(&nvsim_parent_lock);
+	return sysfs_emit(buf, "%u\n", used);
+}
+static DEVICE_ATTR_RO(fb_used_mb);
+
+static struct attribute *nvsim_parent_attrs[] = {
+	&dev_attr_driver_version.attr,
+	&dev_attr_fb_budget_mb.attr,
+	&dev_attr_fb_used_mb.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(nvsim_parent);
+
+/* ------------------------------------------------------------------ */
+/* per mdev attributes: nvidia/vgpu_params */
+
+static const char * const nvsim_param_keys[] = {
+	"frame_rate_limiter",
+	"disable_vnc",
+	"enable_uvm",
+	"enable_debugging",
+	"enable_profiling",
+};
+
+static unsigned int *nvsim_param_slot(struct nvsim_params *p, unsigned int i)
+{
+	switch (i) {
+	case 0: return &p->frame_rate_limiter;
+	case 1: return &p->disable_vnc;
+	case 2: return &p->enable_uvm;
+	case 3: return &p->enable_debugging;
+	case 4: return &p->enable_profiling;
+	}
+	return NULL;
+}
+
+/*
+ * Parse "key=value, key=value" (keys above, values 0 or 1).  An empty
+ * string resets every parameter to 0.
+ */
+static int nvsim_parse_params(char *s, struct nvsim_params *out)
+{
+	struct nvsim_params p = {};
+	char *item;
+
+	while ((item = strsep(&s, ",")) != NULL) {
+		char *key, *val;
+		unsigned int i, v;
+		bool found = false;
+
+		item = strim(item);
+		if (!*item)
+			continue;
+		val = strchr(item, '=');
+		if (!val)
+			return -EINVAL;
+		*val++ = '\0';
+		key = strim(item);
+		val = strim(val);
+		if (kstrtouint(val, 0, &v) || v > 1)
+			return -EINVAL;
+		for (i = 0; i < ARRAY_SIZE(nvsim_param_keys); i++) {
+			if (!strcmp(key, nvsim_param_keys[i])) {
+				*nvsim_param_slot(&p, i) = v;
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			return -EINVAL;
+	}
+	*out = p;
+	return 0;
+}
+
+static ssize_t vgpu_params_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	ssize_t ret;
+
+	mutex_lock(&nd->lock);
+	ret = sysfs_emit(buf, "%s\n", nd->params_str);
+	mutex_unlock(&nd->lock);
+	return ret;
+}
+
+static ssize_t vgpu_params_store(struct device *dev,
+				 struct device_attribute *attr,
+				 const char *buf, size_t count)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	char str[NVSIM_PARAMS_MAX];
+	struct nvsim_params p;
+	char *copy, *s;
+	int ret;
+
+	if (count >= NVSIM_PARAMS_MAX)
+		return -EINVAL;
+	copy = kmemdup_nul(buf, count, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	s = strim(copy);
+	strscpy(str, s, sizeof(str));
+	ret = nvsim_parse_params(s, &p);
+	kfree(copy);
+	if (ret)
+		return ret;
+
+	mutex_lock(&nd->lock);
+	if (nd->open) {
+		ret = -EBUSY;
+	} else {
+		nd->params_req = p;
+		strscpy(nd->params_str, str, sizeof(nd->params_str));
+	}
+	mutex_unlock(&nd->lock);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(vgpu_params);
+
+static struct attribute *nvsim_nvidia_attrs[] = {
+	&dev_attr_vgpu_params.attr,
+	NULL,
+};
+
+static const struct attribute_group nvsim_nvidia_group = {
+	.name = "nvidia",
+	.attrs = nvsim_nvidia_attrs,
+};
+
+/* ------------------------------------------------------------------ */
+/* per mdev attributes: nvsim/{plane,inject_irq,plane_fault,mig_fail} */
+
+static const char * const nvsim_plane_names[] = {
+	[NVSIM_PLANE_REGION] = "region",
+	[NVSIM_PLANE_DMABUF] = "dmabuf",
+};
+
+static const char * const nvsim_pf_names[NVSIM_PF_COUNT] = {
+	[NVSIM_PF_NONE] = "none",
+	[NVSIM_PF_HUGE] = "huge",
+	[NVSIM_PF_SHORT_STRIDE] = "short_stride",
+	[NVSIM_PF_SMALL_DMABUF] = "small_dmabuf",
+	[NVSIM_PF_BAD_OFFSET] = "bad_offset",
+	[NVSIM_PF_BAD_FORMAT] = "bad_format",
+};
+
+static const char * const nvsim_mf_names[NVSIM_MF_COUNT] = {
+	[NVSIM_MF_NONE] = "none",
+	[NVSIM_MF_PRE_COPY] = "pre_copy",
+	[NVSIM_MF_STOP_COPY] = "stop_copy",
+	[NVSIM_MF_RESUMING] = "resuming",
+	[NVSIM_MF_RESUME_END] = "resume_end",
+	[NVSIM_MF_STOP] = "stop",
+	[NVSIM_MF_RUNNING] = "running",
+	[NVSIM_MF_READ] = "read",
+	[NVSIM_MF_WRITE] = "write",
+};
+
+static ssize_t plane_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	ssize_t ret;
+
+	mutex_lock(&nd->lock);
+	ret = sysfs_emit(buf, "%s\n", nvsim_plane_names[nd->plane_mode_req]);
+	mutex_unlock(&nd->lock);
+	return ret;
+}
+
+static ssize_t plane_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	int i = sysfs_match_string(nvsim_plane_names, buf);
+	int ret = 0;
+
+	if (i < 0)
+		return i;
+	mutex_lock(&nd->lock);
+	if (nd->open)
+		ret = -EBUSY;
+	else
+		nd->plane_mode_req = i;
+	mutex_unlock(&nd->lock);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(plane);
+
+static ssize_t inject_irq_store(struct device *dev,
+				struct device_attribute *attr,
+				const char *buf, size_t count)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	unsigned int index;
+	int ret;
+
+	if (sysfs_streq(buf, "err"))
+		index = VFIO_PCI_ERR_IRQ_INDEX;
+	else if (sysfs_streq(buf, "req"))
+		index = VFIO_PCI_REQ_IRQ_INDEX;
+	else if (sysfs_streq(buf, "intx"))
+		index = VFIO_PCI_INTX_IRQ_INDEX;
+	else if (sysfs_streq(buf, "msi"))
+		index = VFIO_PCI_MSI_IRQ_INDEX;
+	else
+		return -EINVAL;
+
+	mutex_lock(&nd->lock);
+	ret = nvsim_signal_irq(nd, index);
+	mutex_unlock(&nd->lock);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_WO(inject_irq);
+
+static ssize_t plane_fault_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	ssize_t ret;
+
+	mutex_lock(&nd->lock);
+	ret = sysfs_emit(buf, "%s\n", nvsim_pf_names[nd->plane_fault]);
+	mutex_unlock(&nd->lock);
+	return ret;
+}
+
+static ssize_t plane_fault_store(struct device *dev,
+				 struct device_attribute *attr,
+				 const char *buf, size_t count)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	int i = sysfs_match_string(nvsim_pf_names, buf);
+
+	if (i < 0)
+		return i;
+	mutex_lock(&nd->lock);
+	nd->plane_fault = i;
+	nvsim_display_zap_locked(nd);
+	mutex_unlock(&nd->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(plane_fault);
+
+static ssize_t mig_fail_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%s\n",
+			  nvsim_mf_names[atomic_read(&nd->mig_fail)]);
+}
+
+static ssize_t mig_fail_store(struct device *dev,
+			      struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	int i = sysfs_match_string(nvsim_mf_names, buf);
+
+	if (i < 0)
+		return i;
+	atomic_set(&nd->mig_fail, i);
+	return count;
+}
+static DEVICE_ATTR_RW(mig_fail);
+
+static struct attribute *nvsim_nvsim_attrs[] = {
+	&dev_attr_plane.attr,
+	&dev_attr_inject_irq.attr,
+	&dev_attr_plane_fault.attr,
+	&dev_attr_mig_fail.attr,
+	NULL,
+};
+
+static const struct attribute_group nvsim_nvsim_group = {
+	.name = "nvsim",
+	.attrs = nvsim_nvsim_attrs,
+};
+
+static const struct attribute_group *nvsim_mdev_groups[] = {
+	&nvsim_nvidia_group,
+	&nvsim_nvsim_group,
+	NULL,
+};
+
+/* ------------------------------------------------------------------ */
+/* VFIO device ops */
+
+static int nvsim_init_dev(struct vfio_device *vdev)
+{
+	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
+	struct mdev_device *mdev = to_mdev_device(vdev->dev);
+	const struct nvsim_type *type = to_nvsim_type(mdev->type);
+
+	nd->blank_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!nd->blank_page)
+		return -ENOMEM;
+	nd->mdev = mdev;
+	nd->type = type;
+	nd->fb_size = (u64)type->fb_mb << 20;
+	nd->fb_pages = nd->fb_size >> PAGE_SHIFT;
+	xa_init(&nd->fb);
+	atomic_long_set(&nd->fb_nr_pages, 0);
+	atomic_long_set(&nd->fb_nr_dirty, 0);
+	atomic_set(&nd->mig_fail, NVSIM_MF_NONE);
+	mutex_init(&nd->lock);
+
+	nd->plane_mode_req = nvsim_default_plane;
+	nd->plane_mode = nvsim_default_plane;
+	nd->plane_id = 1;
+	nd->mig_state = VFIO_DEVICE_STATE_RUNNING;
+
+	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
+				VFIO_MIGRATION_PRE_COPY;
+	vdev->mig_ops = &nvsim_mig_ops;
+
+	mutex_lock(&nd->lock);
+	nvsim_config_init(nd);
+	nvsim_reset_locked(nd);
+	mutex_unlock(&nd->lock);
+	return 0;
+}
+
+static void nvsim_release_dev(struct vfio_device *vdev)
+{
+	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
+
+	nvsim_fb_free(nd);
+	put_page(nd->blank_page);
+	mutex_destroy(&nd->lock);
+}
+
+static int nvsim_open_device(struct vfio_device *vdev)
+{
+	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
+
+	mutex_lock(&nd->lock);
+	nd->open = true;
+	nd->params = nd->params_req;
+	nd->plane_mode = nd->plane_mode_req;
+	nvsim_reset_locked(nd);
+	nvsim_edid_reset_locked(nd);
+	mutex_unlock(&nd->lock);
+	return 0;
+}
+
+static void nvsim_close_device(struct vfio_device *vdev)
+{
+	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
+
+	mutex_lock(&nd->lock);
+	nvsim_mig_reset_locked(nd);
+	nvsim_irqs_release_locked(nd);
+	nd->open = false;
+	mutex_unlock(&nd->lock);
+}
+
+static void nvsim_request(struct vfio_device *vdev, unsigned int count)
+{
+	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
+
+	mutex_lock(&nd->lock);
+	if (nd->irq_trigger[VFIO_PCI_REQ_IRQ_INDEX]) {
+		if (!(count % 10))
+			dev_notice_ratelimited(&nd->mdev->dev,
+					       "relaying device request to user (#%u)\n",
+					       count);
+		nvsim_signal_irq(nd, VFIO_PCI_REQ_IRQ_INDEX);
+	} else if (count == 0) {
+		dev_notice(&nd->mdev->dev,
+			   "no device request channel registered, blocked until released by user\n");
+	}
+	mutex_unlock(&nd->lock);
+}
+
+static const struct vfio_device_ops nvsim_vfio_ops = {
+	.name		= "vfio-nvsim",
+	.init		= nvsim_init_dev,
+	.release	= nvsim_release_dev,
+	.open_device	= nvsim_open_device,
+	.close_device	= nvsim_close_device,
+	.read		= nvsim_read,
+	.write		= nvsim_write,
+	.ioctl		= nvsim_ioctl,
+	.mmap		= nvsim_mmap,
+	.request	= nvsim_request,
+	.bind_iommufd	= vfio_iommufd_emulated_bind,
+	.unbind_iommufd	= vfio_iommufd_emulated_unbind,
+	.attach_ioas	= vfio_iommufd_emulated_attach_ioas,
+	.detach_ioas	= vfio_iommufd_emulated_detach_ioas,
+};
+
+/* ------------------------------------------------------------------ */
+/* mdev driver */
+
+static unsigned int nvsim_available_locked(const struct nvsim_type *t)
+{
+	unsigned int by_budget, by_type;
+
+	by_budget = fb_used_mb >= fb_budget_mb ? 0 :
+		    (fb_budget_mb - fb_used_mb) / t->fb_mb;
+	by_type = t->instances >= t->max_instance ? 0 :
+		  t->max_instance - t->instances;
+	return min(by_budget, by_type);
+}
+
+static unsigned int nvsim_get_available(struct mdev_type *mtype)
+{
+	unsigned int n;
+
+	mutex_lock(&nvsim_parent_lock);
+	n = nvsim_available_locked(to_nvsim_type(mtype));
+	mutex_unlock(&nvsim_parent_lock);
+	return n;
+}
+
+static ssize_t nvsim_show_description(struct mdev_type *mtype, char *buf)
+{
+	const struct nvsim_type *t = to_nvsim_type(mtype);
+
+	return sysfs_emit(buf,
+			  "num_heads=%u, frl_config=%u, framebuffer=%uM, max_resolution=%ux%u, max_instance=%u\n",
+			  t->num_heads, t->frl, t->fb_mb, t->max_x, t->max_y,
+			  t->max_instance);
+}
+
+static int nvsim_reserve(struct nvsim_type *t)
+{
+	int ret = 0;
+
+	mutex_lock(&nvsim_parent_lock);
+	if (!nvsim_available_locked(t)) {
+		ret = -ENOSPC;
+	} else {
+		t->instances++;
+		fb_used_mb += t->fb_mb;
+	}
+	mutex_unlock(&nvsim_parent_lock);
+	return ret;
+}
+
+static void nvsim_unreserve(struct nvsim_type *t)
+{
+	mutex_lock(&nvsim_parent_lock);
+	t->instances--;
+	fb_used_mb -= t->fb_mb;
+	mutex_unlock(&nvsim_parent_lock);
+}
+
+static int nvsim_probe(struct mdev_device *mdev)
+{
+	struct nvsim_type *t = to_nvsim_type(mdev->type);
+	struct nvsim_dev *nd;
+	int ret;
+
+	ret = nvsim_reserve(t);
+	if (ret)
+		return ret;
+
+	nd = vfio_alloc_device(nvsim_dev, vdev, &mdev->dev, &nvsim_vfio_ops);
+	if (IS_ERR(nd)) {
+		ret = PTR_ERR(nd);
+		goto err_unreserve;
+	}
+
+	dev_set_drvdata(&mdev->dev, nd);
+	ret = vfio_register_emulated_iommu_dev(&nd->vdev);
+	if (ret)
+		goto err_put;
+	return 0;
+
+err_put:
+	dev_set_drvdata(&mdev->dev, NULL);
+	vfio_put_device(&nd->vdev);
+err_unreserve:
+	nvsim_unreserve(t);
+	return ret;
+}
+
+static void nvsim_remove(struct mdev_device *mdev)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(&mdev->dev);
+	struct nvsim_type *t = to_nvsim_type(mdev->type);
+
+	vfio_unregister_group_dev(&nd->vdev);
+	dev_set_drvdata(&mdev->dev, NULL);
+	vfio_put_device(&nd->vdev);
+	nvsim_unreserve(t);
+}
+
+static struct mdev_driver nvsim_mdev_driver = {
+	.device_api = VFIO_DEVICE_API_PCI_STRING,
+	.driver = {
+		.name = NVSIM_NAME,
+		.owner = THIS_MODULE,
+		.mod_name = KBUILD_MODNAME,
+		.dev_groups = nvsim_mdev_groups,
+	},
+	.probe = nvsim_probe,
+	.remove = nvsim_remove,
+	.get_available = nvsim_get_available,
+	.show_description = nvsim_show_description,
+};
+
+/* ------------------------------------------------------------------ */
+
+static int __init nvsim_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	ret = sysfs_match_string(nvsim_plane_names, plane);
+	if (ret < 0) {
+		pr_err("plane=%s is not region or dmabuf\n", plane);
+		return -EINVAL;
+	}
+	nvsim_default_plane = ret;
+	if (!nvsim_driver_version || !*nvsim_driver_version ||
+	    strlen(nvsim_driver_version) >= 28) {
+		pr_err("invalid driver_version\n");
+		return -EINVAL;
+	}
+
+	for (i = 0; i < ARRAY_SIZE(nvsim_types); i++) {
+		struct nvsim_type *t = &nvsim_types[i];
+
+		snprintf(t->sysfs_name, sizeof(t->sysfs_name), "%u", t->number);
+		t->mtype.sysfs_name = t->sysfs_name;
+		t->mtype.pretty_name = t->name;
+		t->instances = 0;
+		nvsim_mtypes[i] = &t->mtype;
+	}
+	fb_used_mb = 0;
+
+	ret = class_register(&nvsim_class);
+	if (ret)
+		return ret;
+
+	nvsim_parent_dev = device_create_with_groups(&nvsim_class, NULL,
+						     MKDEV(0, 0), NULL,
+						     nvsim_parent_groups,
+						     NVSIM_NAME);
+	if (IS_ERR(nvsim_parent_dev)) {
+		ret = PTR_ERR(nvsim_parent_dev);
+		goto err_class;
+	}
+
+	ret = mdev_register_driver(&nvsim_mdev_driver);
+	if (ret)
+		goto err_device;
+
+	ret = mdev_register_parent(&nvsim_parent, nvsim_parent_dev,
+				   &nvsim_mdev_driver, nvsim_mtypes,
+				   ARRAY_SIZE(nvsim_mtypes));
+	if (ret)
+		goto err_driver;
+
+	pr_info("simulated vGPU parent ready (budget %u MiB, driver %s, %s planes)\n",
+		fb_budget_mb, nvsim_driver_version,
+		nvsim_plane_names[nvsim_default_plane]);
+	return 0;
+
+err_driver:
+	mdev_unregister_driver(&nvsim_mdev_driver);
+err_device:
+	device_unregister(nvsim_parent_dev);
+err_class:
+	class_unregister(&nvsim_class);
+	return ret;
+}
+
+static void __exit nvsim_exit(void)
+{
+	mdev_unregister_parent(&nvsim_parent);
+	mdev_unregister_driver(&nvsim_mdev_driver);
+	device_unregister(nvsim_parent_dev);
+	class_unregister(&nvsim_class);
+}
+
+module_init(nvsim_init);
+module_exit(nvsim_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Simulated NVIDIA vGPU mdev parent driver");
+MODULE_IMPORT_NS(DMA_BUF);

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nvsim - simulated NVIDIA vGPU mdev parent driver, internal definitions
+ *
+ * Lock ordering (outermost first):
+ *
+ *   nvsim_parent_lock		global, instance/framebuffer budget accounting
+ *   nvsim_dev.lock		per mdev: registers, config space, irqs, plane,
+ *				params, migration state
+ *   nvsim_mig_file.lock	per migration data fd
+ *   nvsim_dev.fb xa_lock	framebuffer page xarray and its marks
+ *
+ * The page fault handlers (mmap of BAR1, the display region and dma-bufs)
+ * only take the xarray lock, and nothing copies to or from user memory
+ * while holding nvsim_dev.lock, so mmap_lock never nests inside
+ * nvsim_dev.lock.  The migration read/write paths take only
+ * nvsim_mig_file.lock (plus the xarray lock) and may fault on user
+ * memory; they never take nvsim_dev.lock.
+ */
+#ifndef NVSIM_H
+#define NVSIM_H
+
+#include <linux/atomic.h>
+#include <linux/mdev.h>
+#include <linux/mutex.h>
+#include <linux/vfio.h>
+#include <linux/xarray.h>
+
+#include "nvsim-regs.h"
+
+#define NVSIM_NAME		"nvsim"
+
+#define NVSIM_INDEX_TO_OFFSET(i)	((u64)(i) << NVSIM_REGION_SHIFT)
+#define NVSIM_OFFSET_TO_INDEX(o)	((u64)(o) >> NVSIM_REGION_SHIFT)
+#define NVSIM_OFFSET_MASK		(NVSIM_INDEX_TO_OFFSET(1) - 1)
+
+/* xarray marks on framebuffer pages */
+#define NVSIM_FB_DIRTY		XA_MARK_0	/* not yet sent in this save */
+#define NVSIM_FB_MAPPED		XA_MARK_1	/* exported in a dma-buf */
+
+struct nvsim_type {
+	struct mdev_type mtype;
+	unsigned int number;
+	const char *name;
+	unsigned int num_heads;
+	unsigned int frl;
+	unsigned int fb_mb;
+	unsigned int max_x;
+	unsigned int max_y;
+	unsigned int max_instance;
+	char sysfs_name[8];
+	/* live instances of this type, protected by nvsim_parent_lock */
+	unsigned int instances;
+};
+
+enum nvsim_plane_mode {
+	NVSIM_PLANE_REGION,
+	NVSIM_PLANE_DMABUF,
+};
+
+enum nvsim_plane_fault {
+	NVSIM_PF_NONE,
+	NVSIM_PF_HUGE,
+	NVSIM_PF_SHORT_STRIDE,
+	NVSIM_PF_SMALL_DMABUF,
+	NVSIM_PF_BAD_OFFSET,
+	NVSIM_PF_BAD_FORMAT,
+	NVSIM_PF_COUNT,
+};
+
+enum nvsim_mig_fail {
+	NVSIM_MF_NONE,
+	NVSIM_MF_PRE_COPY,	/* entering PRE_COPY / PRE_COPY_P2P */
+	NVSIM_MF_STOP_COPY,	/* entering STOP_COPY */
+	NVSIM_MF_RESUMING,	/* entering RESUMING */
+	NVSIM_MF_RESUME_END,	/* RESUMING -> STOP (loading the state) */
+	NVSIM_MF_STOP,		/* RUNNING_P2P -> STOP */
+	NVSIM_MF_RUNNING,	/* RUNNING_P2P -> RUNNING */
+	NVSIM_MF_READ,		/* next read() on a saving data fd */
+	NVSIM_MF_WRITE,		/* next write() on a resuming data fd */
+	NVSIM_MF_COUNT,
+};
+
+struct nvsim_params {
+	unsigned int frame_rate_limiter;
+	unsigned int disable_vnc;
+	unsigned int enable_uvm;
+	unsigned int enable_debugging;
+	unsigned int enable_profiling;
+};
+
+#define NVSIM_PARAMS_MAX	256
+
+/* writable BAR0 registers, in migration stream order */
+enum nvsim_reg_idx {
+	NVSIM_R_SCRATCH,
+	NVSIM_R_HEAD0_ENABLE,
+	NVSIM_R_HEAD0_WIDTH,
+	NVSIM_R_HEAD0_HEIGHT,
+	NVSIM_R_HEAD0_STRIDE,
+	NVSIM_R_HEAD0_FORMAT,
+	NVSIM_R_HEAD0_FB_OFFSET_LO,
+	NVSIM_R_HEAD0_FB_OFFSET_HI,
+	NVSIM_R_CURSOR_ENABLE,
+	NVSIM_R_CURSOR_X,
+	NVSIM_R_CURSOR_Y,
+	NVSIM_R_COUNT,
+};
+
+/* geometry of head 0 as reported to userspace */
+struct nvsim_plane {
+	u32 drm_format;
+	u32 width;
+	u32 height;
+	u32 stride;
+	u32 size;		/* page aligned */
+	u64 offset;		/* in the framebuffer */
+	u32 dmabuf_size;	/* bytes exported by GET_GFX_DMABUF */
+};
+
+struct nvsim_mig_file;
+
+struct nvsim_dev {
+	struct vfio_device vdev;	/* must be first */
+	struct mdev_device *mdev;
+	const struct nvsim_type *type;
+	u64 fb_size;
+	unsigned long fb_pages;
+
+	/*
+	 * Framebuffer pages, allocated on first touch.  The xarray has its
+	 * own lock; entries are only removed in nvsim_release(), i.e. after
+	 * every fd (and so every mapping) of the device is gone.  Pages
+	 * handed to dma-bufs carry their own reference.
+	 */
+	struct xarray fb;
+	atomic_long_t fb_nr_pages;	/* present entries */
+	atomic_long_t fb_nr_dirty;	/* entries marked NVSIM_FB_DIRTY */
+	/*
+	 * address_space all mmaps of the device fd are linked into (the
+	 * vfio device inode's); set by the first mmap, constant afterwards,
+	 * read with READ_ONCE() to write-protect pages once they are sent.
+	 */
+	struct address_space *fb_mapping;
+	/* zero page shown by the display region beyond the framebuffer */
+	struct page *blank_page;
+
+	/* one-shot failure injection, enum nvsim_mig_fail; lockless */
+	atomic_t mig_fail;
+
+	/* @lock protects everything below */
+	struct mutex lock;
+	bool open;
+
+	u8 config[NVSIM_PCI_CONFIG_SIZE];
+	u32 regs[NVSIM_R_COUNT];
+
+	struct eventfd_ctx *irq_trigger[VFIO_PCI_NUM_IRQS];
+	bool intx_masked;
+
+	/* requested via sysfs, take effect at open */
+	enum nvsim_plane_mode plane_mode_req;
+	struct nvsim_params params_req;
+	char params_str[NVSIM_PARAMS_MAX];
+	/* in effect while open */
+	enum nvsim_plane_mode plane_mode;
+	struct nvsim_params params;
+
+	enum nvsim_plane_fault plane_fault;
+	struct nvsim_plane last_plane;	/* for dmabuf_id generation */
+	u32 plane_id;
+
+	/* EDID region contents */
+	u32 edid_size;
+	u32 link_state;
+	u8 edid[NVSIM_EDID_MAX_SIZE];
+
+	/* migration */
+	enum vfio_device_mig_state mig_state;
+	struct nvsim_mig_file *saving;		/* holds a file reference */
+	struct nvsim_mig_file *resuming;	/* holds a file reference */
+};
+
+static inline struct nvsim_dev *vdev_to_nvsim(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct nvsim_dev, vdev);
+}
+
+extern char *nvsim_driver_version;
+extern const struct vfio_migration_ops nvsim_mig_ops;
+
+/* nvsim-pci.c */
+void nvsim_reset_locked(struct nvsim_dev *nd);
+ssize_t nvsim_read(struct vfio_device *vdev, char __user *buf,
+		   size_t count, loff_t *ppos);
+ssize_t nvsim_write(struct vfio_device *vdev, const char __user *buf,
+		    size_t count, loff_t *ppos);
+long nvsim_ioctl(struct vfio_device *vdev, unsigned int cmd,
+		 unsigned long arg);
+int nvsim_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
+void nvsim_irqs_release_locked(struct nvsim_dev *nd);
+int nvsim_signal_irq(struct nvsim_dev *nd, unsigned int index);
+void nvsim_config_init(struct nvsim_dev *nd);
+int nvsim_config_save(struct nvsim_dev *nd, __le32 *pairs, int max);
+int nvsim_config_restore_locked(struct nvsim_dev *nd, const __le32 *pairs,
+				unsigned int n);
+bool nvsim_config_offset_ok(u32 off);
+bool nvsim_reg_is_writable(u32 offset, unsigned int *idx);
+
+/* framebuffer pages */
+struct page *nvsim_fb_page(struct nvsim_dev *nd, unsigned long idx,
+			   bool alloc);
+void nvsim_fb_mark(struct nvsim_dev *nd, unsigned long idx, xa_mark_t mark);
+bool nvsim_fb_test_and_clear_dirty(struct nvsim_dev *nd, unsigned long idx);
+void nvsim_fb_free(struct nvsim_dev *nd);
+void nvsim_fb_write_protect(struct nvsim_dev *nd, unsigned long idx);
+void nvsim_display_zap_locked(struct nvsim_dev *nd);
+ssize_t nvsim_fb_rw(struct nvsim_dev *nd, u64 off, char __user *ubuf,
+		    size_t count, bool write);
+
+/* nvsim-display.c */
+long nvsim_query_gfx_plane(struct nvsim_dev *nd, unsigned long arg);
+long nvsim_get_gfx_dmabuf(struct nvsim_dev *nd, unsigned long arg);
+int nvsim_plane_get_locked(struct nvsim_dev *nd, struct nvsim_plane *p,
+			   bool apply_fault);
+ssize_t nvsim_edid_rw(struct nvsim_dev *nd, u64 off, char __user *ubuf,
+		      size_t count, bool write);
+u64 nvsim_display_region_size(struct nvsim_dev *nd, u64 *fb_offset);
+void nvsim_edid_reset_locked(struct nvsim_dev *nd);
+
+/* nvsim-mig.c */
+void nvsim_mig_reset_locked(struct nvsim_dev *nd);
+int nvsim_mig_data_size(struct nvsim_dev *nd, unsigned long *len);
+
+#endif /* NVSIM_H */

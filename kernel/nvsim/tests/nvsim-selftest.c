@@ -1,0 +1,1408 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvsim-selftest - exercise the nvsim simulated vGPU through sysfs and raw
+ * VFIO ioctls (legacy container/group API).  Prints TAP and exits non-zero
+ * if anything failed.  Must run as root with nvsim.ko loaded with its
+ * default parameters and no mdevs present.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <linux/dma-buf.h>
+#include <linux/vfio.h>
+
+#include "nvsim-regs.h"
+
+#define PARENT		"/sys/class/mdev_bus/nvsim"
+#define TYPES		PARENT "/mdev_supported_types"
+#define MDEVS		"/sys/bus/mdev/devices"
+#define PG		4096u
+
+static int n_pass, n_fail, n_test;
+
+static void ok(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	n_test++;
+	printf("%s %d - ", cond ? "ok" : "not ok", n_test);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (cond)
+		n_pass++;
+	else
+		n_fail++;
+}
+
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* sysfs */
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static int sysfs_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	return 0;
+}
+
+static long sysfs_long(const char *path)
+{
+	char buf[64];
+
+	if (sysfs_read(path, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 0);
+}
+
+static long avail(int type)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), TYPES "/nvsim-%d/available_instances", type);
+	return sysfs_long(p);
+}
+
+static int mdev_attr(const char *uuid, const char *attr, const char *val)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), MDEVS "/%s/%s", uuid, attr);
+	return sysfs_write(p, val);
+}
+
+static int mdev_create(int type, char *uuid)
+{
+	char p[PATH_MAX];
+	int ret = sysfs_read("/proc/sys/kernel/random/uuid", uuid, 40);
+
+	if (ret)
+		return ret;
+	snprintf(p, sizeof(p), TYPES "/nvsim-%d/create", type);
+	return sysfs_write(p, uuid);
+}
+
+static int mdev_remove(const char *uuid)
+{
+	return mdev_attr(uuid, "remove", "1");
+}
+
+/* ------------------------------------------------------------------ */
+/* VFIO */
+
+struct dev {
+	char uuid[40];
+	int type;
+	int container;
+	int group;
+	int fd;
+};
+
+static int dev_open(struct dev *d)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	char p[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	d->container = d->group = d->fd = -1;
+	snprintf(p, sizeof(p), MDEVS "/%s/iommu_group", d->uuid);
+	n = readlink(p, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	snprintf(p, sizeof(p), "/dev/vfio/%s", basename(link));
+
+	d->container = open("/dev/vfio/vfio", O_RDWR);
+	if (d->container < 0)
+		return -errno;
+	if (ioctl(d->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		return -EINVAL;
+	d->group = open(p, O_RDWR);
+	if (d->group < 0)
+		return -errno;
+	if (ioctl(d->group, VFIO_GROUP_GET_STATUS, &st) ||
+	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE))
+		return -EINVAL;
+	if (ioctl(d->group, VFIO_GROUP_SET_CONTAINER, &d->container))
+		return -errno;
+	if (ioctl(d->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -errno;
+	d->fd = ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, d->uuid);
+	return d->fd < 0 ? -errno : 0;
+}
+
+static void dev_close(struct dev *d)
+{
+	if (d->fd >= 0)
+		close(d->fd);
+	if (d->group >= 0)
+		close(d->group);
+	if (d->container >= 0)
+		close(d->container);
+	d->fd = d->group = d->container = -1;
+}
+
+/* setup write whose result the following checks verify anyway */
+static void pw(int fd, const void *buf, size_t len, off_t off)
+{
+	if (pwrite(fd, buf, len, off) != (ssize_t)len)
+		diag("pwrite %zu bytes at %#llx: %s", len,
+		     (unsigned long long)off, strerror(errno));
+}
+
+static off_t reg_off(unsigned int index)
+{
+	return (off_t)index << NVSIM_REGION_SHIFT;
+}
+
+static uint32_t cfg32(struct dev *d, unsigned int off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	if (pread(d->fd, &v, 4, reg_off(VFIO_PCI_CONFIG_REGION_INDEX) + off) != 4)
+		return 0xdeadbeef;
+	return v;
+}
+
+static uint16_t cfg16(struct dev *d, unsigned int off)
+{
+	uint16_t v = 0xdead;
+
+	if (pread(d->fd, &v, 2, reg_off(VFIO_PCI_CONFIG_REGION_INDEX) + off) != 2)
+		return 0xdead;
+	return v;
+}
+
+static int cfg_w32(struct dev *d, unsigned int off, uint32_t v)
+{
+	return pwrite(d->fd, &v, 4, reg_off(VFIO_PCI_CONFIG_REGION_INDEX) + off)
+	       == 4 ? 0 : -1;
+}
+
+static uint32_t rd(struct dev *d, unsigned int off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	if (pread(d->fd, &v, 4, reg_off(VFIO_PCI_BAR0_REGION_INDEX) + off) != 4)
+		return 0xdeadbeef;
+	return v;
+}
+
+static int wr(struct dev *d, unsigned int off, uint32_t v)
+{
+	return pwrite(d->fd, &v, 4, reg_off(VFIO_PCI_BAR0_REGION_INDEX) + off)
+	       == 4 ? 0 : -1;
+}
+
+static int region_info(struct dev *d, unsigned int index,
+		       struct vfio_region_info *info, size_t argsz)
+{
+	memset(info, 0, argsz);
+	info->argsz = argsz;
+	info->index = index;
+	return ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, info);
+}
+
+/* find a type capability in a region info buffer */
+static bool region_type(struct dev *d, unsigned int index, uint32_t *type,
+			uint32_t *subtype)
+{
+	union {
+		struct vfio_region_info info;
+		uint8_t raw[512];
+	} u;
+	struct vfio_info_cap_header *h;
+	unsigned int off;
+
+	if (region_info(d, index, &u.info, sizeof(u)) ||
+	    !(u.info.flags & VFIO_REGION_INFO_FLAG_CAPS))
+		return false;
+	for (off = u.info.cap_offset; off && off + sizeof(*h) <= sizeof(u);
+	     off = h->next) {
+		h = (void *)(u.raw + off);
+		if (h->id == VFIO_REGION_INFO_CAP_TYPE) {
+			struct vfio_region_info_cap_type *t = (void *)h;
+
+			*type = t->type;
+			*subtype = t->subtype;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int query_plane(struct dev *d, uint32_t flags, uint32_t plane_type,
+		       struct vfio_device_gfx_plane_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	pi->argsz = sizeof(*pi);
+	pi->flags = flags;
+	pi->drm_plane_type = plane_type;
+	return ioctl(d->fd, VFIO_DEVICE_QUERY_GFX_PLANE, pi) ? -errno : 0;
+}
+
+static int set_irq_eventfd(struct dev *d, unsigned int index, int efd)
+{
+	struct {
+		struct vfio_irq_set s;
+		int32_t fd;
+	} a = {
+		.s.argsz = sizeof(a),
+		.s.flags = VFIO_IRQ_SET_DATA_EVENTFD |
+			   VFIO_IRQ_SET_ACTION_TRIGGER,
+		.s.index = index,
+		.s.start = 0,
+		.s.count = 1,
+		.fd = efd,
+	};
+
+	return ioctl(d->fd, VFIO_DEVICE_SET_IRQS, &a) ? -errno : 0;
+}
+
+static int mig_set(struct dev *d, uint32_t state, int *data_fd)
+{
+	uint64_t buf[(sizeof(struct vfio_device_feature) +
+		      sizeof(struct vfio_device_feature_mig_state) + 7) / 8];
+	struct vfio_device_feature *f = (void *)buf;
+	struct vfio_device_feature_mig_state *m = (void *)f->data;
+
+	memset(buf, 0, sizeof(buf));
+	f->argsz = sizeof(buf);
+	f->flags = VFIO_DEVICE_FEATURE_SET |
+		   VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	m->device_state = state;
+	m->data_fd = -1;
+	if (ioctl(d->fd, VFIO_DEVICE_FEATURE, f))
+		return -errno;
+	if (data_fd)
+		*data_fd = m->data_fd;
+	else if (m->data_fd >= 0)
+		close(m->data_fd);
+	return 0;
+}
+
+static int mig_get(struct dev *d)
+{
+	uint64_t buf[(sizeof(struct vfio_device_feature) +
+		      sizeof(struct vfio_device_feature_mig_state) + 7) / 8];
+	struct vfio_device_feature *f = (void *)buf;
+	struct vfio_device_feature_mig_state *m = (void *)f->data;
+
+	memset(buf, 0, sizeof(buf));
+	f->argsz = sizeof(buf);
+	f->flags = VFIO_DEVICE_FEATURE_GET |
+		   VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	if (ioctl(d->fd, VFIO_DEVICE_FEATURE, f))
+		return -errno;
+	return m->device_state;
+}
+
+/* ------------------------------------------------------------------ */
+/* helpers for the stream */
+
+static uint32_t crc32_zlib(uint32_t crc, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	int k;
+
+	crc = ~crc;
+	while (n--) {
+		crc ^= *b++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+	}
+	return ~crc;
+}
+
+struct blob {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static void blob_add(struct blob *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p)
+			abort();
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+/* read until EOF (0) or ENOMSG; returns 0, 1 on ENOMSG or -errno */
+static int drain(int fd, struct blob *b)
+{
+	uint8_t buf[10000];
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n > 0) {
+			blob_add(b, buf, n);
+			continue;
+		}
+		if (n == 0)
+			return 0;
+		return errno == ENOMSG ? 1 : -errno;
+	}
+}
+
+static int feed(int fd, const uint8_t *p, size_t len, size_t chunk)
+{
+	while (len) {
+		size_t n = len < chunk ? len : chunk;
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO;
+		p += w;
+		len -= w;
+	}
+	return 0;
+}
+
+static void fill_page(uint8_t *p, uint32_t seed)
+{
+	uint32_t *w = (uint32_t *)p;
+	unsigned int i;
+
+	for (i = 0; i < PG / 4; i++)
+		w[i] = seed * 2654435761u + i;
+}
+
+static bool check_page(const uint8_t *p, uint32_t seed)
+{
+	uint8_t ref[PG];
+
+	fill_page(ref, seed);
+	return !memcmp(p, ref, PG);
+}
+
+/* try to resume @stream into @d; returns write errno and STOP errno */
+static void try_resume(struct dev *d, const uint8_t *s, size_t len,
+		       int *werr, int *serr)
+{
+	int fd = -1;
+
+	*werr = *serr = -1;
+	if (mig_set(d, VFIO_DEVICE_STATE_STOP, NULL) ||
+	    mig_set(d, VFIO_DEVICE_STATE_RESUMING, &fd) || fd < 0)
+		return;
+	*werr = feed(fd, s, len, 3000);
+	*serr = mig_set(d, VFIO_DEVICE_STATE_STOP, NULL);
+	close(fd);
+}
+
+/* ------------------------------------------------------------------ */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_types(void)
+{
+	static const struct {
+		int num;
+		const char *name, *desc;
+		long avail;
+	} t[] = {
+		{ 63, "GRID P4-1Q", "num_heads=4, frl_config=60, framebuffer=1024M, max_resolution=5120x2880, max_instance=8", 8 },
+		{ 65, "GRID P4-2Q", "num_heads=4, frl_config=60, framebuffer=2048M, max_resolution=5120x2880, max_instance=4", 4 },
+		{ 68, "GRID P4-4Q", "num_heads=4, frl_config=60, framebuffer=4096M, max_resolution=5120x2880, max_instance=2", 2 },
+		{ 289, "GRID P4-8C", "num_heads=1, frl_config=60, framebuffer=8192M, max_resolution=4096x2160, max_instance=1", 1 },
+		{ 157, "GRID P4-1B", "num_heads=1, frl_config=45, framebuffer=1024M, max_resolution=2560x1600, max_instance=8", 8 },
+	};
+	char p[PATH_MAX], buf[256];
+	unsigned int i;
+	bool names = true, descs = true, api = true, av = true;
+
+	ok(access(PARENT, F_OK) == 0, "parent %s exists", PARENT);
+	ok(!sysfs_read(PARENT "/driver_version", buf, sizeof(buf)) &&
+	   !strcmp(buf, "550.127.05"), "parent driver_version is 550.127.05");
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(p, sizeof(p), TYPES "/nvsim-%d/name", t[i].num);
+		if (sysfs_read(p, buf, sizeof(buf)) || strcmp(buf, t[i].name)) {
+			diag("type %d name '%s'", t[i].num, buf);
+			names = false;
+		}
+		snprintf(p, sizeof(p), TYPES "/nvsim-%d/description", t[i].num);
+		if (sysfs_read(p, buf, sizeof(buf)) || strcmp(buf, t[i].desc)) {
+			diag("type %d description '%s'", t[i].num, buf);
+			descs = false;
+		}
+		snprintf(p, sizeof(p), TYPES "/nvsim-%d/device_api", t[i].num);
+		if (sysfs_read(p, buf, sizeof(buf)) || strcmp(buf, "vfio-pci"))
+			api = false;
+		if (avail(t[i].num) != t[i].avail) {
+			diag("type %d available %ld", t[i].num, avail(t[i].num));
+			av = false;
+		}
+	}
+	ok(names, "type names (nvsim-63 ... nvsim-157)");
+	ok(descs, "type descriptions in NVIDIA format");
+	ok(api, "device_api is vfio-pci");
+	ok(av, "initial available_instances");
+}
+
+static void test_accounting(void)
+{
+	char big[40], small[40];
+	int ret;
+
+	ok(!mdev_create(289, big), "create GRID P4-8C (whole budget)");
+	ok(avail(289) == 0 && avail(63) == 0 && avail(157) == 0,
+	   "full parent: available_instances 0 everywhere");
+	ret = mdev_create(63, small);
+	ok(ret < 0, "full parent refuses another mdev (%s)", strerror(-ret));
+	if (!ret)
+		mdev_remove(small);
+	ok(!mdev_remove(big), "remove GRID P4-8C");
+	ok(avail(289) == 1 && avail(63) == 8, "budget returned after removal");
+}
+
+static void test_pci(struct dev *d)
+{
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	struct vfio_region_info ri;
+	struct vfio_irq_info ii = { .argsz = sizeof(ii) };
+	struct vfio_device_info bad = { .argsz = 4 };
+
+	ok(!ioctl(d->fd, VFIO_DEVICE_GET_INFO, &di) &&
+	   (di.flags & VFIO_DEVICE_FLAGS_PCI) &&
+	   (di.flags & VFIO_DEVICE_FLAGS_RESET) &&
+	   di.num_regions == NVSIM_NUM_REGIONS &&
+	   di.num_irqs == VFIO_PCI_NUM_IRQS, "device info");
+	ok(ioctl(d->fd, VFIO_DEVICE_GET_INFO, &bad) && errno == EINVAL,
+	   "device info rejects short argsz");
+
+	ok(cfg16(d, 0) == NVSIM_PCI_VENDOR && cfg16(d, 2) == NVSIM_PCI_DEVICE,
+	   "config vendor/device 10de:2330");
+	ok(cfg16(d, 0x2c) == NVSIM_PCI_SUBVENDOR &&
+	   cfg16(d, 0x2e) == NVSIM_PCI_SUBDEVICE, "config subsystem 10de:16c1");
+	ok(cfg32(d, 8) == ((NVSIM_PCI_CLASS << 8) | NVSIM_PCI_REVISION),
+	   "config class 030000 revision a1");
+	ok((cfg16(d, 6) & 0x10) && (cfg32(d, 0x34) & 0xff) == NVSIM_PCI_MSI_CAP &&
+	   (cfg32(d, NVSIM_PCI_MSI_CAP) & 0xff) == 0x05 &&
+	   !(cfg32(d, NVSIM_PCI_MSI_CAP) & (0x0e << 16)),
+	   "MSI capability with one vector");
+	ok(((cfg32(d, 0x3c) >> 8) & 0xff) == 1, "INTx pin A");
+
+	cfg_w32(d, 0x10, 0xffffffff);
+	cfg_w32(d, 0x14, 0xffffffff);
+	cfg_w32(d, 0x18, 0xffffffff);
+	ok(cfg32(d, 0x10) == 0xff000000, "BAR0 sizing 16 MiB (%08x)",
+	   cfg32(d, 0x10));
+	ok(cfg32(d, 0x14) == 0xc000000c && cfg32(d, 0x18) == 0xffffffff,
+	   "BAR1 sizing 1 GiB 64-bit prefetchable (%08x %08x)",
+	   cfg32(d, 0x14), cfg32(d, 0x18));
+	cfg_w32(d, 0x10, 0xfd000000);
+	cfg_w32(d, 0x14, 0x40000000);
+	cfg_w32(d, 0x18, 0x00000002);
+	ok(cfg32(d, 0x10) == 0xfd000000 && cfg32(d, 0x14) == 0x4000000c &&
+	   cfg32(d, 0x18) == 2, "BAR addresses stick");
+	ok(cfg32(d, 0x1c) == 0 && cfg32(d, 0x20) == 0 && cfg32(d, 0x30) == 0,
+	   "unused BARs and ROM read 0");
+
+	ok(!region_info(d, VFIO_PCI_BAR0_REGION_INDEX, &ri, sizeof(ri)) &&
+	   ri.size == NVSIM_BAR0_SIZE &&
+	   !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP), "BAR0 region: 16 MiB, trapped");
+	ok(!region_info(d, VFIO_PCI_BAR1_REGION_INDEX, &ri, sizeof(ri)) &&
+	   ri.size == (1ull << 30) &&
+	   (ri.flags & VFIO_REGION_INFO_FLAG_MMAP), "BAR1 region: 1 GiB, mmap");
+
+	ok(!region_info(d, NVSIM_EDID_REGION_INDEX, &ri, sizeof(ri)) &&
+	   (ri.flags & VFIO_REGION_INFO_FLAG_CAPS) && ri.argsz > sizeof(ri) &&
+	   !ri.cap_offset, "region info reports the argsz caps need");
+	ri.argsz = 8;
+	ok(ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, &ri) && errno == EINVAL,
+	   "region info rejects short argsz");
+	ii.index = VFIO_PCI_MSI_IRQ_INDEX;
+	ok(!ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) && ii.count == 1,
+	   "MSI irq info");
+	ii.index = VFIO_PCI_MSIX_IRQ_INDEX;
+	ok(!ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) && ii.count == 0,
+	   "no MSI-X");
+}
+
+static void test_bar0(struct dev *d)
+{
+	uint8_t b;
+
+	ok(rd(d, NVSIM_REG_ID) == NVSIM_ID_VALUE &&
+	   rd(d, NVSIM_REG_VERSION) == 1, "BAR0 ID and VERSION");
+	ok(rd(d, NVSIM_REG_TYPE) == (uint32_t)d->type &&
+	   rd(d, NVSIM_REG_FB_MB) == 1024, "BAR0 TYPE and FB_MB");
+	wr(d, NVSIM_REG_SCRATCH, 0xa5a55a5a);
+	ok(rd(d, NVSIM_REG_SCRATCH) == 0xa5a55a5a, "BAR0 SCRATCH round-trip");
+	b = 0x11;
+	pw(d->fd, &b, 1, reg_off(0) + NVSIM_REG_SCRATCH + 1);
+	ok(rd(d, NVSIM_REG_SCRATCH) == 0xa5a5115a, "BAR0 byte write");
+	wr(d, NVSIM_REG_ID, 0);
+	ok(rd(d, NVSIM_REG_ID) == NVSIM_ID_VALUE, "BAR0 read-only ID");
+	wr(d, 0x2000, 0x1234);
+	ok(rd(d, 0x2000) == 0 && rd(d, NVSIM_BAR0_SIZE - 4) == 0,
+	   "BAR0 unknown offsets read 0");
+	ok(rd(d, NVSIM_REG_HEAD0_FORMAT) == NVSIM_FMT_XRGB8888,
+	   "HEAD0_FORMAT defaults to XR24");
+	ok(pread(d->fd, &b, 1, reg_off(0) + NVSIM_BAR0_SIZE) < 0,
+	   "BAR0 access past the end fails");
+}
+
+static void test_bar1(struct dev *d)
+{
+	size_t len = 4 * PG;
+	uint8_t *map, buf[PG];
+	off_t bar1 = reg_off(VFIO_PCI_BAR1_REGION_INDEX);
+	bool good;
+
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
+		   bar1 + 256 * PG);
+	ok(map != MAP_FAILED, "mmap BAR1");
+	if (map == MAP_FAILED)
+		return;
+	fill_page(map, 1);
+	fill_page(map + 2 * PG, 3);
+	good = pread(d->fd, buf, PG, bar1 + 256 * PG) == PG &&
+	       check_page(buf, 1) &&
+	       pread(d->fd, buf, PG, bar1 + 258 * PG) == PG &&
+	       check_page(buf, 3);
+	ok(good, "BAR1 pattern written via mmap reads back via region");
+
+	fill_page(buf, 2);
+	good = pwrite(d->fd, buf, PG, bar1 + 257 * PG) == PG &&
+	       check_page(map + PG, 2);
+	ok(good, "BAR1 pattern written via region reads back via mmap");
+
+	memset(buf, 0xff, sizeof(buf));
+	good = pread(d->fd, buf, PG, bar1 + (1ull << 30) - PG) == PG;
+	for (unsigned int i = 0; good && i < PG; i++)
+		good = !buf[i];
+	ok(good, "untouched BAR1 page reads zero");
+	ok(mmap(NULL, 2 * PG, PROT_READ, MAP_SHARED, d->fd,
+		bar1 + (1ull << 30) - PG) == MAP_FAILED,
+	   "mmap past the end of BAR1 refused");
+	ok(mmap(NULL, PG, PROT_READ, MAP_SHARED, d->fd,
+		reg_off(VFIO_PCI_BAR0_REGION_INDEX)) == MAP_FAILED,
+	   "mmap of BAR0 refused");
+	munmap(map, len);
+}
+
+static void head_setup(struct dev *d, uint32_t w, uint32_t h, uint32_t stride,
+		       uint64_t off)
+{
+	wr(d, NVSIM_REG_HEAD0_WIDTH, w);
+	wr(d, NVSIM_REG_HEAD0_HEIGHT, h);
+	wr(d, NVSIM_REG_HEAD0_STRIDE, stride);
+	wr(d, NVSIM_REG_HEAD0_FORMAT, NVSIM_FMT_XRGB8888);
+	wr(d, NVSIM_REG_HEAD0_FB_OFFSET_LO, (uint32_t)off);
+	wr(d, NVSIM_REG_HEAD0_FB_OFFSET_HI, off >> 32);
+	wr(d, NVSIM_REG_HEAD0_ENABLE, 1);
+}
+
+static void test_region_plane(struct dev *d)
+{
+	struct vfio_device_gfx_plane_info pi;
+	struct vfio_region_info ri;
+	off_t bar1 = reg_off(VFIO_PCI_BAR1_REGION_INDEX);
+	uint8_t page[PG], *map;
+	uint32_t type = 0, sub = 0;
+
+	ok(!query_plane(d, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION,
+			0, &pi), "region plane probe supported");
+	ok(query_plane(d, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_DMABUF,
+		       0, &pi) == -EINVAL, "dmabuf plane probe refused in region mode");
+	ok(query_plane(d, 0, 1, &pi) == -EINVAL, "query without kind refused");
+	ok(!query_plane(d, VFIO_GFX_PLANE_TYPE_REGION, 1, &pi) &&
+	   !pi.size && !pi.drm_format, "disabled head: no plane");
+
+	fill_page(page, 77);
+	pw(d->fd, page, PG, bar1 + 0x100000);
+	head_setup(d, 640, 480, 2560, 0x100000);
+	ok(!query_plane(d, VFIO_GFX_PLANE_TYPE_REGION, 1, &pi) &&
+	   pi.width == 640 && pi.height == 480 && pi.stride == 2560 &&
+	   pi.drm_format == NVSIM_FMT_XRGB8888 && pi.size == 2560 * 480 &&
+	   pi.region_index == NVSIM_DISPLAY_REGION_INDEX,
+	   "region plane 640x480 XR24");
+	ok(region_type(d, NVSIM_DISPLAY_REGION_INDEX, &type, &sub) &&
+	   type == NVSIM_DISPLAY_REGION_TYPE &&
+	   sub == NVSIM_DISPLAY_REGION_SUBTYPE, "display region type capability");
+	ok(!region_info(d, NVSIM_DISPLAY_REGION_INDEX, &ri, sizeof(ri)) &&
+	   ri.size >= pi.size && (ri.flags & VFIO_REGION_INFO_FLAG_MMAP),
+	   "display region size and mmap flag");
+	ok(!(ri.flags & VFIO_REGION_INFO_FLAG_WRITE) &&
+	   mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd,
+		reg_off(NVSIM_DISPLAY_REGION_INDEX)) == MAP_FAILED,
+	   "display region is read-only");
+	map = mmap(NULL, pi.size, PROT_READ, MAP_SHARED, d->fd,
+		   reg_off(NVSIM_DISPLAY_REGION_INDEX));
+	ok(map != MAP_FAILED && check_page(map, 77),
+	   "display region mmap shows the scanout");
+	if (map != MAP_FAILED) {
+		/* page flip: the same mapping follows HEAD0_FB_OFFSET */
+		fill_page(page, 88);
+		pw(d->fd, page, PG, bar1 + 0x400000);
+		wr(d, NVSIM_REG_HEAD0_FB_OFFSET_LO, 0x400000);
+		ok(check_page(map, 88), "display mapping follows a page flip");
+		wr(d, NVSIM_REG_HEAD0_FB_OFFSET_LO, 0x100000);
+		ok(check_page(map, 77), "display mapping follows a flip back");
+		wr(d, NVSIM_REG_HEAD0_ENABLE, 0);
+		ok(!region_info(d, NVSIM_DISPLAY_REGION_INDEX, &ri, sizeof(ri)) &&
+		   ri.size >= pi.size &&
+		   ((volatile uint8_t *)map)[pi.size - 1] == 0,
+		   "display region stays mapped while the head is off");
+		wr(d, NVSIM_REG_HEAD0_ENABLE, 1);
+		munmap(map, pi.size);
+	}
+	memset(page, 0, sizeof(page));
+	ok(pread(d->fd, page, PG, reg_off(NVSIM_DISPLAY_REGION_INDEX)) == PG &&
+	   check_page(page, 77), "display region read shows the scanout");
+
+	wr(d, NVSIM_REG_HEAD0_STRIDE, 100);
+	ok(!query_plane(d, VFIO_GFX_PLANE_TYPE_REGION, 1, &pi) && !pi.size,
+	   "invalid stride: no plane");
+	wr(d, NVSIM_REG_HEAD0_STRIDE, 2560);
+	ok(!query_plane(d, VFIO_GFX_PLANE_TYPE_REGION, 2, &pi) && !pi.size,
+	   "cursor plane reported disabled");
+}
+
+static void test_edid(struct dev *d)
+{
+	struct vfio_region_gfx_edid h;
+	off_t base = reg_off(NVSIM_EDID_REGION_INDEX);
+	uint32_t type = 0, sub = 0, v;
+	uint8_t edid[256], back[256];
+	unsigned int i;
+
+	ok(region_type(d, NVSIM_EDID_REGION_INDEX, &type, &sub) &&
+	   type == VFIO_REGION_TYPE_GFX && sub == VFIO_REGION_SUBTYPE_GFX_EDID,
+	   "EDID region type capability");
+	ok(pread(d->fd, &h, sizeof(h), base) == sizeof(h) &&
+	   h.edid_offset == NVSIM_EDID_BLOB_OFFSET &&
+	   h.edid_max_size == NVSIM_EDID_MAX_SIZE && h.max_xres == 5120 &&
+	   h.max_yres == 2880, "EDID header (max 5120x2880)");
+	for (i = 0; i < sizeof(edid); i++)
+		edid[i] = i * 7;
+	v = VFIO_DEVICE_GFX_LINK_STATE_DOWN;
+	pw(d->fd, &v, 4, base + offsetof(struct vfio_region_gfx_edid, link_state));
+	pw(d->fd, edid, sizeof(edid), base + h.edid_offset);
+	v = sizeof(edid);
+	pw(d->fd, &v, 4, base + offsetof(struct vfio_region_gfx_edid, edid_size));
+	v = VFIO_DEVICE_GFX_LINK_STATE_UP;
+	pw(d->fd, &v, 4, base + offsetof(struct vfio_region_gfx_edid, link_state));
+	ok(pread(d->fd, &h, sizeof(h), base) == sizeof(h) &&
+	   h.edid_size == sizeof(edid) &&
+	   h.link_state == VFIO_DEVICE_GFX_LINK_STATE_UP &&
+	   pread(d->fd, back, sizeof(back), base + h.edid_offset) == sizeof(back) &&
+	   !memcmp(edid, back, sizeof(edid)), "EDID blob and size stored");
+	v = NVSIM_EDID_MAX_SIZE + 1;
+	ok(pwrite(d->fd, &v, 4, base + offsetof(struct vfio_region_gfx_edid,
+						  edid_size)) < 0,
+	   "oversized edid_size refused");
+	v = 1;
+	ok(pwrite(d->fd, &v, 4, base + offsetof(struct vfio_region_gfx_edid,
+						  max_xres)) < 0,
+	   "max_xres is read-only");
+}
+
+static void test_irqs(struct dev *d)
+{
+	uint64_t cnt = 0;
+	int efd = eventfd(0, EFD_NONBLOCK);
+	int efd2 = eventfd(0, EFD_NONBLOCK);
+
+	ok(!set_irq_eventfd(d, VFIO_PCI_ERR_IRQ_INDEX, efd) &&
+	   !set_irq_eventfd(d, VFIO_PCI_REQ_IRQ_INDEX, efd2),
+	   "set ERR and REQ eventfds");
+	ok(!mdev_attr(d->uuid, "nvsim/inject_irq", "err") &&
+	   read(efd, &cnt, 8) == 8 && cnt == 1, "inject_irq err signals ERR");
+	ok(!mdev_attr(d->uuid, "nvsim/inject_irq", "req") &&
+	   read(efd2, &cnt, 8) == 8 && cnt == 1, "inject_irq req signals REQ");
+	ok(mdev_attr(d->uuid, "nvsim/inject_irq", "bogus") == -EINVAL,
+	   "inject_irq rejects unknown names");
+	set_irq_eventfd(d, VFIO_PCI_ERR_IRQ_INDEX, -1);
+	ok(mdev_attr(d->uuid, "nvsim/inject_irq", "err") == -ENODEV,
+	   "inject_irq without eventfd fails");
+	ok(!set_irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX, efd) &&
+	   !set_irq_eventfd(d, VFIO_PCI_MSI_IRQ_INDEX, -1), "MSI eventfd set/clear");
+	ok(set_irq_eventfd(d, VFIO_PCI_MSIX_IRQ_INDEX, efd) == -EINVAL,
+	   "MSI-X eventfd refused");
+	{
+		struct vfio_irq_set um = {
+			.argsz = sizeof(um),
+			.flags = VFIO_IRQ_SET_DATA_NONE |
+				 VFIO_IRQ_SET_ACTION_UNMASK,
+			.index = VFIO_PCI_INTX_IRQ_INDEX,
+			.count = 1,
+		};
+
+		(void)!read(efd, &cnt, 8);	/* drain */
+		cnt = 0;
+		set_irq_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX, efd);
+		mdev_attr(d->uuid, "nvsim/inject_irq", "intx");
+		mdev_attr(d->uuid, "nvsim/inject_irq", "intx");
+		ok(read(efd, &cnt, 8) == 8 && cnt == 1,
+		   "INTx is automasked after firing");
+		ok(!ioctl(d->fd, VFIO_DEVICE_SET_IRQS, &um) &&
+		   !mdev_attr(d->uuid, "nvsim/inject_irq", "intx") &&
+		   read(efd, &cnt, 8) == 8 && cnt == 1,
+		   "INTx fires again after unmask");
+		set_irq_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX, -1);
+	}
+	set_irq_eventfd(d, VFIO_PCI_REQ_IRQ_INDEX, -1);
+	close(efd);
+	close(efd2);
+}
+
+static void test_dmabuf(struct dev *d)
+{
+	struct vfio_device_gfx_plane_info pi;
+	off_t bar1 = reg_off(VFIO_PCI_BAR1_REGION_INDEX);
+	struct dma_buf_sync sync;
+	uint8_t page[PG], *map;
+	uint32_t id1, id2;
+	int fd;
+
+	ok(!query_plane(d, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_DMABUF,
+			0, &pi), "dmabuf plane probe supported");
+	ok(query_plane(d, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION,
+		       0, &pi) == -EINVAL, "region probe refused in dmabuf mode");
+	fill_page(page, 99);
+	pw(d->fd, page, PG, bar1 + 0x200000);
+	head_setup(d, 1024, 768, 4096, 0x200000);
+	ok(!query_plane(d, VFIO_GFX_PLANE_TYPE_DMABUF, 1, &pi) &&
+	   pi.width == 1024 && pi.height == 768 && pi.size == 4096 * 768 &&
+	   pi.dmabuf_id, "dmabuf plane 1024x768");
+	id1 = pi.dmabuf_id;
+	query_plane(d, VFIO_GFX_PLANE_TYPE_DMABUF, 1, &pi);
+	ok(pi.dmabuf_id == id1, "dmabuf_id stable");
+
+	fd = ioctl(d->fd, VFIO_DEVICE_GET_GFX_DMABUF, &id1);
+	ok(fd >= 0, "GET_GFX_DMABUF returns an fd");
+	if (fd >= 0) {
+		ok(lseek(fd, 0, SEEK_END) == 4096 * 768, "dma-buf size");
+		sync.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW;
+		ok(!ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync), "DMA_BUF_IOCTL_SYNC start");
+		map = mmap(NULL, 4096 * 768, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   fd, 0);
+		ok(map != MAP_FAILED && check_page(map, 99),
+		   "dma-buf mmap shows the scanout");
+		if (map != MAP_FAILED) {
+			fill_page(map + PG, 100);
+			munmap(map, 4096 * 768);
+			ok(pread(d->fd, page, PG, bar1 + 0x201000) == PG &&
+			   check_page(page, 100), "dma-buf writes reach BAR1");
+		}
+		sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+		ok(!ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync), "DMA_BUF_IOCTL_SYNC end");
+		close(fd);
+	}
+
+	wr(d, NVSIM_REG_HEAD0_WIDTH, 800);
+	query_plane(d, VFIO_GFX_PLANE_TYPE_DMABUF, 1, &pi);
+	id2 = pi.dmabuf_id;
+	ok(id2 && id2 != id1, "dmabuf_id changes with the geometry");
+	ok(ioctl(d->fd, VFIO_DEVICE_GET_GFX_DMABUF, &id1) < 0 &&
+	   errno == ENOENT, "stale dmabuf_id refused");
+	wr(d, NVSIM_REG_HEAD0_WIDTH, 1024);
+}
+
+static void test_plane_faults(struct dev *d)
+{
+	struct vfio_device_gfx_plane_info pi;
+	uint32_t id;
+	int fd;
+
+	/* head is 1024x768 stride 4096 at 2 MiB from test_dmabuf() */
+	mdev_attr(d->uuid, "nvsim/plane_fault", "huge");
+	query_plane(d, VFIO_GFX_PLANE_TYPE_DMABUF, 1, &pi);
+	id = pi.dmabuf_id;
+	ok(pi.width >= 65536 && pi.height >= 65536,
+	   "plane_fault huge: absurd geometry");
+	ok(ioctl(d->fd, VFIO_DEVICE_GET_GFX_DMABUF, &id) < 0 && errno == EINVAL,
+	   "plane_fault huge: no dma-buf");
+
+	mdev_attr(d->uuid, "nvsim/plane_fault", "short_stride");
+	query_plane(d, VFIO_GFX_PLANE_TYPE_DMABUF, 1, &pi);
+	ok(pi.stride < pi.width * 4, "plane_fault short_stride");
+
+	mdev_attr(d->uuid, "nvsim/plane_fault", "small_dmabuf");
+	query_plane(d, VFIO_GFX_PLANE_TYPE_DMABUF, 1, &pi);
+	id = pi.dmabuf_id;
+	fd = ioctl(d->fd, VFIO_DEVICE_GET_GFX_DMABUF, &id);
+	ok(fd >= 0 && lseek(fd, 0, SEEK_END) < pi.size,
+	   "plane_fault small_dmabuf: dma-buf smaller than the plane");
+	if (fd >= 0)
+		close(fd);
+
+	mdev_attr(d->uuid, "nvsim/plane_fault", "bad_offset");
+	query_plane(d, VFIO_GFX_PLANE_TYPE_DMABUF, 1, &pi);
+	id = pi.dmabuf_id;
+	ok(ioctl(d->fd, VFIO_DEVICE_GET_GFX_DMABUF, &id) < 0 && errno == EINVAL,
+	   "plane_fault bad_offset: no dma-buf");
+
+	mdev_attr(d->uuid, "nvsim/plane_fault", "bad_format");
+	query_plane(d, VFIO_GFX_PLANE_TYPE_DMABUF, 1, &pi);
+	ok(pi.drm_format == NVSIM_FMT_BOGUS, "plane_fault bad_format");
+
+	ok(mdev_attr(d->uuid, "nvsim/plane_fault", "nonsense") == -EINVAL,
+	   "plane_fault rejects unknown values");
+	mdev_attr(d->uuid, "nvsim/plane_fault", "none");
+	query_plane(d, VFIO_GFX_PLANE_TYPE_DMABUF, 1, &pi);
+	ok(pi.width == 1024 && pi.drm_format == NVSIM_FMT_XRGB8888,
+	   "plane_fault none restores the plane");
+}
+
+static void test_params(struct dev *d)
+{
+	struct vfio_device_gfx_plane_info pi;
+	char p[PATH_MAX], buf[256];
+	int ret;
+
+	ok(mdev_attr(d->uuid, "nvidia/vgpu_params", "bogus_key=1") == -EINVAL,
+	   "vgpu_params: unknown key refused");
+	ok(mdev_attr(d->uuid, "nvidia/vgpu_params", "disable_vnc=2") == -EINVAL,
+	   "vgpu_params: bad value refused");
+	ok(!mdev_attr(d->uuid, "nvidia/vgpu_params",
+		      "frame_rate_limiter=0, disable_vnc=1"),
+	   "vgpu_params: frame_rate_limiter=0, disable_vnc=1 accepted");
+	snprintf(p, sizeof(p), MDEVS "/%s/nvidia/vgpu_params", d->uuid);
+	ok(!sysfs_read(p, buf, sizeof(buf)) &&
+	   !strcmp(buf, "frame_rate_limiter=0, disable_vnc=1"),
+	   "vgpu_params reads back");
+	ret = dev_open(d);
+	ok(!ret, "open device with disable_vnc=1");
+	if (ret)
+		return;
+	ok(query_plane(d, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION,
+		       0, &pi) == -EINVAL &&
+	   query_plane(d, VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_DMABUF,
+		       0, &pi) == -EINVAL, "disable_vnc: no plane support");
+	ok(mdev_attr(d->uuid, "nvidia/vgpu_params", "disable_vnc=0") == -EBUSY,
+	   "vgpu_params busy while open");
+	ok(mdev_attr(d->uuid, "nvsim/plane", "dmabuf") == -EBUSY,
+	   "nvsim/plane busy while open");
+}
+
+static void fill_source(struct dev *a)
+{
+	off_t bar1 = reg_off(VFIO_PCI_BAR1_REGION_INDEX);
+	uint8_t page[PG];
+	uint8_t *map;
+
+	wr(a, NVSIM_REG_SCRATCH, 0x600dcafe);
+	head_setup(a, 800, 600, 3200, 0x300000);
+	wr(a, NVSIM_REG_CURSOR_X, 17);
+	cfg_w32(a, 0x10, 0xfa000000);
+	cfg_w32(a, 0x04, 0x0006);
+	fill_page(page, 1000);
+	pw(a->fd, page, PG, bar1 + 0);
+	fill_page(page, 1001);
+	pw(a->fd, page, PG, bar1 + 0x300000);
+	fill_page(page, 1002);
+	pw(a->fd, page, PG, bar1 + (1ull << 30) - PG);
+	map = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd,
+		   bar1 + 0x500000);
+	if (map != MAP_FAILED) {
+		fill_page(map, 1003);
+		munmap(map, PG);
+	}
+}
+
+static bool same_state(struct dev *a, struct dev *b)
+{
+	static const unsigned int regs[] = {
+		NVSIM_REG_SCRATCH, NVSIM_REG_HEAD0_ENABLE, NVSIM_REG_HEAD0_WIDTH,
+		NVSIM_REG_HEAD0_HEIGHT, NVSIM_REG_HEAD0_STRIDE,
+		NVSIM_REG_HEAD0_FORMAT, NVSIM_REG_HEAD0_FB_OFFSET_LO,
+		NVSIM_REG_HEAD0_FB_OFFSET_HI, NVSIM_REG_CURSOR_X,
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		if (rd(a, regs[i]) != rd(b, regs[i])) {
+			diag("reg %#x: %#x vs %#x", regs[i], rd(a, regs[i]),
+			     rd(b, regs[i]));
+			return false;
+		}
+	return cfg32(a, 0x10) == cfg32(b, 0x10) &&
+	       cfg16(a, 0x04) == cfg16(b, 0x04);
+}
+
+static bool same_fb(struct dev *a, struct dev *b)
+{
+	static const uint64_t offs[] = {
+		0, 0x1000, 0x300000, 0x500000, 0x800000, 0x900000,
+		(1ull << 30) - PG,
+	};
+	off_t bar1 = reg_off(VFIO_PCI_BAR1_REGION_INDEX);
+	uint8_t pa[PG], pb[PG];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		if (pread(a->fd, pa, PG, bar1 + offs[i]) != PG ||
+		    pread(b->fd, pb, PG, bar1 + offs[i]) != PG ||
+		    memcmp(pa, pb, PG)) {
+			diag("framebuffer differs at %#" PRIx64, offs[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void test_migration(struct dev *a, struct dev *b, struct dev *c)
+{
+	uint64_t fbuf[(sizeof(struct vfio_device_feature) + 16) / 8] = { 0 };
+	struct vfio_device_feature *f = (void *)fbuf;
+	struct vfio_precopy_info pci = { .argsz = sizeof(pci) };
+	off_t bar1 = reg_off(VFIO_PCI_BAR1_REGION_INDEX);
+	struct blob s = { 0 };
+	struct nvsim_mig_header *h;
+	uint8_t *bad, page[PG], *map;
+	int fd = -1, fd2 = -1, r, werr, serr;
+	size_t pre_len;
+
+	f->argsz = sizeof(fbuf);
+	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION;
+	ok(!ioctl(a->fd, VFIO_DEVICE_FEATURE, f) &&
+	   ((struct vfio_device_feature_migration *)f->data)->flags ==
+	   (VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
+	    VFIO_MIGRATION_PRE_COPY), "migration flags STOP_COPY|P2P|PRE_COPY");
+
+	fill_source(a);
+	/* a mapping that stays alive across PRE_COPY */
+	map = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd,
+		   bar1 + 0x900000);
+	ok(map != MAP_FAILED, "mmap BAR1 page for dirty tracking");
+	if (map == MAP_FAILED)
+		return;
+	fill_page(map, 3000);
+	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE;
+	ok(!ioctl(a->fd, VFIO_DEVICE_FEATURE, f) &&
+	   ((struct vfio_device_feature_mig_data_size *)f->data)->stop_copy_length
+	   >= 4 * PG, "MIG_DATA_SIZE estimate");
+
+	/* PRE_COPY: header and pages */
+	r = mig_set(a, VFIO_DEVICE_STATE_PRE_COPY, &fd);
+	ok(!r && fd >= 0, "RUNNING -> PRE_COPY gives a data fd");
+	if (r || fd < 0)
+		return;
+	ok(!ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &pci) &&
+	   pci.initial_bytes >= 4 * (PG + 24), "PRECOPY_INFO initial_bytes");
+	r = drain(fd, &s);
+	ok(r == 1 && s.len >= sizeof(*h) + 4 * (PG + 24),
+	   "PRE_COPY data ends with ENOMSG (%zu bytes)", s.len);
+	pre_len = s.len;
+	ok(!ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &pci) && !pci.initial_bytes,
+	   "PRECOPY_INFO drained");
+	/* the guest keeps running: dirty one page and change a register */
+	fill_page(page, 2000);
+	pw(a->fd, page, PG, bar1 + 0x800000);
+	wr(a, NVSIM_REG_SCRATCH, 0x0dd0beef);
+	ok(!ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &pci) &&
+	   pci.dirty_bytes >= PG + 24 && pci.dirty_bytes < 2 * (PG + 24),
+	   "PRECOPY_INFO dirty_bytes after a region write");
+	fill_page(map, 3001);
+	ok(!ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &pci) &&
+	   pci.dirty_bytes >= 2 * (PG + 24) && pci.dirty_bytes < 3 * (PG + 24),
+	   "store through a live mmap is tracked as dirty");
+	pre_len = s.len;
+	r = drain(fd, &s);
+	ok(r == 1 && s.len - pre_len == 2 * (PG + 24),
+	   "PRE_COPY resends just the two dirty pages");
+	fill_page(map, 3002);
+	ok(!ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &pci) &&
+	   pci.dirty_bytes == PG + 24, "re-dirtied mmap page tracked again");
+	munmap(map, PG);
+	pre_len = s.len;
+	ok(!mig_set(a, VFIO_DEVICE_STATE_STOP_COPY, &fd2) && fd2 < 0,
+	   "PRE_COPY -> STOP_COPY keeps the data fd");
+	r = drain(fd, &s);
+	ok(r == 0 && s.len > pre_len + PG,
+	   "STOP_COPY data ends with EOF (%zu bytes)", s.len);
+	ok(s.len - pre_len < 2 * (PG + 24) + 512,
+	   "STOP_COPY sends only what changed (%zu bytes)", s.len - pre_len);
+	ok(ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &pci) < 0 && errno == EINVAL,
+	   "PRECOPY_INFO refused in STOP_COPY");
+	ok(!mig_set(a, VFIO_DEVICE_STATE_STOP, NULL), "STOP_COPY -> STOP");
+	ok(read(fd, page, 16) < 0, "data fd dead after STOP");
+	close(fd);
+
+	h = (void *)s.p;
+	ok(s.len > sizeof(*h) && h->magic == NVSIM_MIG_MAGIC &&
+	   h->version == NVSIM_MIG_VERSION && h->type == (uint32_t)a->type &&
+	   !strcmp(h->driver_version, "550.127.05"), "stream header");
+
+	/* resume into b */
+	try_resume(b, s.p, s.len, &werr, &serr);
+	ok(!werr && !serr, "resume into a second mdev of the same type");
+	ok(!mig_set(b, VFIO_DEVICE_STATE_RUNNING, NULL) &&
+	   mig_get(b) == VFIO_DEVICE_STATE_RUNNING, "target RUNNING");
+	ok(same_state(a, b), "registers and config space identical");
+	ok(same_fb(a, b), "framebuffer identical");
+	ok(rd(b, NVSIM_REG_SCRATCH) == 0x0dd0beef,
+	   "register written during PRE_COPY migrated");
+	ok(!mig_set(a, VFIO_DEVICE_STATE_RUNNING, NULL), "source back to RUNNING");
+
+	/* incremental parsing: odd-sized writes */
+	{
+		int rfd = -1;
+
+		werr = serr = -1;
+		if (!mig_set(b, VFIO_DEVICE_STATE_STOP, NULL) &&
+		    !mig_set(b, VFIO_DEVICE_STATE_RESUMING, &rfd) && rfd >= 0) {
+			werr = feed(rfd, s.p, s.len, 7);
+			serr = mig_set(b, VFIO_DEVICE_STATE_STOP, NULL);
+			close(rfd);
+		}
+		mig_set(b, VFIO_DEVICE_STATE_RUNNING, NULL);
+		ok(!werr && !serr && same_fb(a, b),
+		   "resume with 7-byte writes");
+	}
+
+	/* refusals */
+	try_resume(c, s.p, s.len, &werr, &serr);
+	ok(werr == -EINVAL && serr < 0, "stream of another type refused");
+	ok(!ioctl(c->fd, VFIO_DEVICE_RESET) &&
+	   mig_get(c) == VFIO_DEVICE_STATE_RUNNING &&
+	   rd(c, NVSIM_REG_ID) == NVSIM_ID_VALUE, "refused device resets fine");
+
+	try_resume(b, s.p, s.len / 2, &werr, &serr);
+	ok(!werr && serr == -EINVAL, "truncated stream refused at STOP");
+	ok(mig_get(b) == VFIO_DEVICE_STATE_ERROR, "truncated stream: ERROR state");
+	ok(!ioctl(b->fd, VFIO_DEVICE_RESET) &&
+	   mig_get(b) == VFIO_DEVICE_STATE_RUNNING, "reset recovers from ERROR");
+
+	bad = malloc(s.len);
+	memcpy(bad, s.p, s.len);
+	bad[sizeof(*h) + 24 + 100] ^= 0x40;
+	try_resume(b, bad, s.len, &werr, &serr);
+	ok(werr == -EINVAL && serr < 0, "corrupted page payload refused");
+	ioctl(b->fd, VFIO_DEVICE_RESET);
+
+	memcpy(bad, s.p, s.len);
+	bad[0] ^= 1;
+	try_resume(b, bad, s.len, &werr, &serr);
+	ok(werr == -EINVAL && serr < 0, "corrupted magic refused");
+	ioctl(b->fd, VFIO_DEVICE_RESET);
+
+	memcpy(bad, s.p, s.len);
+	h = (void *)bad;
+	h->version = NVSIM_MIG_VERSION + 1;
+	h->crc = crc32_zlib(0, bad, offsetof(struct nvsim_mig_header, crc));
+	try_resume(b, bad, s.len, &werr, &serr);
+	ok(werr == -EINVAL && serr < 0, "other stream version refused");
+	ioctl(b->fd, VFIO_DEVICE_RESET);
+
+	memcpy(bad, s.p, s.len);
+	strcpy(h->driver_version, "551.10");
+	h->crc = crc32_zlib(0, bad, offsetof(struct nvsim_mig_header, crc));
+	try_resume(b, bad, s.len, &werr, &serr);
+	ok(werr == -EINVAL && serr < 0, "other driver major version refused");
+	ioctl(b->fd, VFIO_DEVICE_RESET);
+
+	memcpy(bad, s.p, s.len);
+	strcpy(h->driver_version, "550.54.14");
+	h->crc = crc32_zlib(0, bad, offsetof(struct nvsim_mig_header, crc));
+	try_resume(b, bad, s.len, &werr, &serr);
+	ok(!werr && !serr, "same driver major, other minor accepted");
+	ioctl(b->fd, VFIO_DEVICE_RESET);
+
+	{
+		/* a well-formed REGS record naming a read-only register */
+		size_t pos = sizeof(*h);
+		bool found = false;
+
+		memcpy(bad, s.p, s.len);
+		while (pos + 24 <= s.len) {
+			struct nvsim_mig_record *rec = (void *)(bad + pos);
+
+			if (rec->tag == NVSIM_MIG_REC_REGS && rec->len >= 8) {
+				uint32_t *pair = (uint32_t *)(rec + 1);
+
+				pair[0] = NVSIM_REG_ID;
+				rec->crc = crc32_zlib(crc32_zlib(0, rec, 16),
+						      rec + 1, rec->len);
+				found = true;
+				break;
+			}
+			pos += 24 + rec->len;
+		}
+		try_resume(b, bad, s.len, &werr, &serr);
+		ok(found && werr == -EINVAL && serr < 0,
+		   "REGS record with a read-only register refused");
+		ioctl(b->fd, VFIO_DEVICE_RESET);
+	}
+	{
+		/* random garbage after a valid header never crashes */
+		unsigned int seed = 1, i;
+
+		memcpy(bad, s.p, s.len);
+		for (i = sizeof(*h); i < s.len; i++)
+			bad[i] = rand_r(&seed);
+		try_resume(b, bad, s.len, &werr, &serr);
+		ok(werr == -EINVAL && serr < 0, "garbage records refused");
+		ioctl(b->fd, VFIO_DEVICE_RESET);
+	}
+	free(bad);
+
+	/* a direct STOP -> STOP_COPY save also round-trips */
+	s.len = 0;
+	ok(!mig_set(a, VFIO_DEVICE_STATE_STOP, NULL) &&
+	   !mig_set(a, VFIO_DEVICE_STATE_STOP_COPY, &fd) && fd >= 0 &&
+	   drain(fd, &s) == 0, "STOP -> STOP_COPY save");
+	if (fd >= 0)
+		close(fd);
+	mig_set(a, VFIO_DEVICE_STATE_STOP, NULL);
+	try_resume(b, s.p, s.len, &werr, &serr);
+	mig_set(b, VFIO_DEVICE_STATE_RUNNING, NULL);
+	ok(!werr && !serr && same_state(a, b) && same_fb(a, b),
+	   "STOP_COPY-only stream resumes identically");
+
+	/* failure injection */
+	ok(!mdev_attr(a->uuid, "nvsim/mig_fail", "stop_copy") &&
+	   mig_set(a, VFIO_DEVICE_STATE_STOP_COPY, &fd) == -EIO,
+	   "mig_fail stop_copy fails the transition");
+	ok(mig_get(a) == VFIO_DEVICE_STATE_STOP, "state unchanged after failure");
+	fd = -1;
+	mdev_attr(a->uuid, "nvsim/mig_fail", "read");
+	ok(!mig_set(a, VFIO_DEVICE_STATE_STOP_COPY, &fd) && fd >= 0 &&
+	   read(fd, page, 64) < 0 && errno == EIO && read(fd, page, 64) == 64,
+	   "mig_fail read fails one read");
+	if (fd >= 0)
+		close(fd);
+	mig_set(a, VFIO_DEVICE_STATE_STOP, NULL);
+	mdev_attr(b->uuid, "nvsim/mig_fail", "resuming");
+	ok(mig_set(b, VFIO_DEVICE_STATE_STOP, NULL) == 0 &&
+	   mig_set(b, VFIO_DEVICE_STATE_RESUMING, &fd) == -EIO,
+	   "mig_fail resuming");
+	mdev_attr(b->uuid, "nvsim/mig_fail", "write");
+	fd = -1;
+	ok(!mig_set(b, VFIO_DEVICE_STATE_RESUMING, &fd) && fd >= 0 &&
+	   write(fd, s.p, 64) < 0 && errno == EIO, "mig_fail write");
+	if (fd >= 0)
+		close(fd);
+	mdev_attr(a->uuid, "nvsim/mig_fail", "pre_copy");
+	mig_set(a, VFIO_DEVICE_STATE_RUNNING, NULL);
+	ok(mig_set(a, VFIO_DEVICE_STATE_PRE_COPY, NULL) == -EIO &&
+	   mig_get(a) == VFIO_DEVICE_STATE_RUNNING, "mig_fail pre_copy");
+	ok(mdev_attr(a->uuid, "nvsim/mig_fail", "bogus") == -EINVAL,
+	   "mig_fail rejects unknown values");
+	ioctl(b->fd, VFIO_DEVICE_RESET);
+	free(s.p);
+}
+
+static long mem_avail_mb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb / 1024;
+}
+
+static void test_big_profile(void)
+{
+	struct dev e = { .type = 289 };
+	off_t bar1 = reg_off(VFIO_PCI_BAR1_REGION_INDEX);
+	uint64_t last = (8ull << 30) - PG;
+	uint8_t page[PG], *map;
+	long before;
+
+	ok(!mdev_create(289, e.uuid), "create GRID P4-8C");
+	if (dev_open(&e)) {
+		ok(false, "open GRID P4-8C");
+		mdev_remove(e.uuid);
+		return;
+	}
+	before = mem_avail_mb();
+	cfg_w32(&e, 0x14, 0xffffffff);
+	cfg_w32(&e, 0x18, 0xffffffff);
+	ok(cfg32(&e, 0x14) == 0x0000000c && cfg32(&e, 0x18) == 0xfffffffe,
+	   "BAR1 sizing 8 GiB (%08x %08x)", cfg32(&e, 0x14), cfg32(&e, 0x18));
+	ok(rd(&e, NVSIM_REG_TYPE) == 289 && rd(&e, NVSIM_REG_FB_MB) == 8192,
+	   "TYPE 289, FB_MB 8192");
+	fill_page(page, 4242);
+	map = mmap(NULL, 8ull << 30, PROT_READ | PROT_WRITE, MAP_SHARED, e.fd,
+		   bar1);
+	ok(map != MAP_FAILED && pwrite(e.fd, page, PG, bar1 + last) == PG &&
+	   check_page(map + last, 4242), "8 GiB BAR1: last page via region and mmap");
+	if (map != MAP_FAILED) {
+		fill_page(map + (5ull << 30), 4343);
+		ok(pread(e.fd, page, PG, bar1 + (5ull << 30)) == PG &&
+		   check_page(page, 4343), "8 GiB BAR1: page above 4 GiB via mmap");
+		munmap(map, 8ull << 30);
+	}
+	ok(before < 0 || mem_avail_mb() > before - 64,
+	   "framebuffer allocated lazily (%ld -> %ld MiB available)",
+	   before, mem_avail_mb());
+	dev_close(&e);
+	ok(!mdev_remove(e.uuid), "remove GRID P4-8C");
+}
+
+/* removing an mdev that is still open relays a REQ to its user */
+static void test_remove_open(void)
+{
+	struct dev e = { .type = 157 };
+	struct pollfd pfd;
+	int efd, status = -1;
+	pid_t pid;
+
+	if (mdev_create(157, e.uuid) || dev_open(&e)) {
+		ok(false, "create and open an mdev to remove");
+		return;
+	}
+	efd = eventfd(0, EFD_NONBLOCK);
+	set_irq_eventfd(&e, VFIO_PCI_REQ_IRQ_INDEX, efd);
+	pid = fork();
+	if (pid == 0) {
+		/* our copies of the fds would keep the device open */
+		close(efd);
+		dev_close(&e);
+		_exit(mdev_remove(e.uuid) ? 1 : 0);
+	}
+	pfd.fd = efd;
+	pfd.events = POLLIN;
+	ok(poll(&pfd, 1, 10000) == 1, "remove while open signals REQ");
+	dev_close(&e);
+	close(efd);
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "remove completes once the user closes");
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	/* async-signal-safe reporting of a hang */
+	static const char msg[] = "Bail out! selftest timed out\n";
+
+	if (write(1, msg, sizeof(msg) - 1) < 0)
+		_exit(2);
+	_exit(2);
+}
+
+int main(void)
+{
+	struct dev a = { .type = 63 }, b = { .type = 63 }, c = { .type = 65 };
+	struct dev d = { .type = 157 };
+	double t0 = now();
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGALRM, on_alarm);
+	alarm(300);
+	printf("TAP version 13\n");
+
+	test_types();
+	test_accounting();
+
+	ok(!mdev_create(63, a.uuid) && !mdev_create(63, b.uuid) &&
+	   !mdev_create(65, c.uuid) && !mdev_create(157, d.uuid),
+	   "create four mdevs");
+	ok(avail(63) == 3 && avail(65) == 1 && avail(68) == 0,
+	   "available_instances accounts 5 GiB used (%ld)", avail(63));
+	ok(!mdev_attr(d.uuid, "nvsim/plane", "dmabuf"), "nvsim/plane=dmabuf");
+
+	if (dev_open(&a) || dev_open(&b) || dev_open(&d)) {
+		ok(false, "open VFIO devices (%s)", strerror(errno));
+	} else {
+		ok(true, "open VFIO devices");
+		test_pci(&a);
+		test_bar0(&a);
+		test_bar1(&a);
+		test_region_plane(&a);
+		test_edid(&a);
+		test_irqs(&a);
+		test_dmabuf(&d);
+		test_plane_faults(&d);
+		test_params(&c);
+		if (c.fd >= 0)
+			test_migration(&a, &b, &c);
+	}
+	dev_close(&a);
+	dev_close(&b);
+	dev_close(&c);
+	dev_close(&d);
+
+	ok(!mdev_remove(a.uuid) && !mdev_remove(b.uuid) &&
+	   !mdev_remove(c.uuid) && !mdev_remove(d.uuid), "remove mdevs");
+	ok(avail(63) == 8 && avail(289) == 1, "budget fully returned");
+	test_big_profile();
+	test_remove_open();
+	ok(avail(157) == 8 && avail(289) == 1, "budget fully returned again");
+
+	printf("1..%d\n", n_test);
+	printf("# %.1f s\n", now() - t0);
+	printf("%d passed, %d failed\n", n_pass, n_fail);
+	return n_fail ? 1 : 0;
+}
