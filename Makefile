@@ -28,7 +28,7 @@ CONFIGURE_FLAGS := \
 	--enable-virtfs --enable-attr --enable-cap-ng \
 	$(if $(shell command -v ccache),--cc='ccache cc')
 
-.PHONY: all deps qemu-src graft configure build firmware check check-host check-unit demo clean distclean
+.PHONY: all deps qemu-src graft configure build firmware nvsim check check-host check-vgpu-host demo clean distclean
 
 all: build
 
@@ -87,13 +87,27 @@ check-host: build
 	@ninja -C $(QBUILD) -j $(NINJA_JOBS) $(UNIT_TESTS:%=tests/unit/%) \
 		$(QTESTS:%=tests/qtest/%) > $(QBUILD)/ninja-tests.log 2>&1 || \
 		{ grep -A20 -m3 '^FAILED' $(QBUILD)/ninja-tests.log | head -80; exit 1; }
-	@sh fork/run-host-tests.sh $(QBUILD) host $(UNIT_TESTS) $(QTESTS:%=qtest-x86_64/%)
+	@sh fork/run-tests.sh $(QBUILD) host $(UNIT_TESTS) $(QTESTS:%=qtest-x86_64/%)
 
-check: check-host
-	@echo "check: all suites passed"
+# Test-host tests: the simulated vGPU driver and nv-vgpu against real
+# kernel VFIO, in a 6.12 kernel booted by our QEMU (tests/vgpu-host).
+NVSIM := build/nvsim/nvsim.ko
 
-demo: build
-	@sh fork/demo.sh $(QEMU)
+nvsim: build
+	@sh tests/vgpu-host/fetch-kernel.sh $(BUILD)/vgpu-host/kernel
+	@$(MAKE) --no-print-directory -s -C kernel/nvsim > $(BUILD)/nvsim-build.log 2>&1 || \
+		{ cat $(BUILD)/nvsim-build.log; exit 1; }
+
+check-vgpu-host: build nvsim
+	@ninja -C $(QBUILD) tests/qtest/nv-vgpu-test > /dev/null
+	@VGPU_HOST_STRICT_DMESG=1 tests/vgpu-host/run sh fork/vgpu-host-tests.sh $(QBUILD)
+
+# Both, and one closing line over them.
+check:
+	@sh fork/check.sh
+
+demo: nvsim
+	@sh fork/demo.sh
 
 clean:
 	rm -rf $(QBUILD) $(TREE)

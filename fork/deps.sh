@@ -55,7 +55,7 @@ pkgs="build-essential gcc-multilib ccache ninja-build pkg-config python3-venv
       seabios ipxe-qemu"
 # The test host: kernel and headers (downloaded, not installed, by
 # tests/vgpu-host), busybox for its initramfs, cpio to pack it, kbuild needs.
-pkgs="$pkgs busybox-static cpio kmod libelf-dev bc
+pkgs="$pkgs busybox-static cpio kmod libelf-dev zstd xz-utils
       libvncserver-dev"
 bpo="meson python3-pycotap"
 

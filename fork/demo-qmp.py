@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""demo-qmp.py SOCKET: show what QEMU reports about the demo's vGPU, then
+quit QEMU.  Uses QEMU's own QMP library (python/qemu in the QEMU tree)."""
+import json
+import os
+import sys
+import time
+
+from qemu.qmp.legacy import QEMUMonitorProtocol
+
+sock = sys.argv[1]
+for _ in range(300):
+    if os.path.exists(sock):
+        break
+    time.sleep(0.1)
+qmp = QEMUMonitorProtocol(sock)
+qmp.connect()
+gpu = '/machine/peripheral/gpu0'
+
+
+def get(prop):
+    return qmp.cmd('qom-get', path=gpu, property=prop)
+
+
+print('== QEMU reports (qom-get %s ...)' % gpu)
+for prop in ('vgpu-uuid', 'vgpu-type', 'vgpu-profile', 'vgpu-framebuffer',
+             'vgpu-heads', 'vgpu-max-resolution', 'vgpu-frame-rate-limit',
+             'vgpu-max-instances', 'vgpu-created', 'sysfsdev'):
+    print('  %-22s %s' % (prop, json.dumps(get(prop))))
+uuid = get('vgpu-uuid')
+print('  on the host: /sys/bus/mdev/devices/%s exists: %s'
+      % (uuid, os.path.exists('/sys/bus/mdev/devices/' + uuid)))
+
+time.sleep(3)   # let the firmware enumerate PCI and place the BARs
+print('== the guest\'s PCI view (HMP info pci)')
+pci = qmp.cmd('human-monitor-command', **{'command-line': 'info pci'})
+lines = pci.splitlines()
+for i, line in enumerate(lines):
+    if '10de:2330' in line:          # print our device's block
+        for more in lines[i - 1:]:
+            print('  ' + more.strip())
+            if more.strip().startswith('id '):
+                break
+        break
+qmp.cmd('quit')
+qmp.close()

@@ -1,0 +1,25 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# demo-vm.sh: the demo's part inside the test host (see demo.sh).
+set -eu
+qemu=build/qemu-build/qemu-system-x86_64
+types=/sys/class/mdev_bus/nvsim/mdev_supported_types
+
+echo "== the simulated GPU 'nvsim' and its vGPU types"
+for t in "$types"/*; do
+    printf '  %-10s %-11s free %-2s %s\n' "$(basename "$t")" "$(cat "$t/name")" \
+        "$(cat "$t/available_instances")" "$(cat "$t/description")"
+done
+
+echo "== starting a VM with -device nv-vgpu,parent=nvsim,mdev-type=\"GRID P4-8C\""
+sock=/tmp/nv-vgpu-demo.qmp
+$qemu -machine q35 -accel tcg -m 256 -nodefaults -display none \
+    -serial none -qmp unix:$sock,server=on,wait=off \
+    -device 'nv-vgpu,id=gpu0,addr=04.0,parent=nvsim,mdev-type=GRID P4-8C' &
+pid=$!
+PYTHONPATH=build/qemu/python python3 fork/demo-qmp.py "$sock"
+wait "$pid"
+
+echo "== after QEMU exited: mdevs left on the host: $(ls /sys/bus/mdev/devices | wc -l)," \
+     "free GRID P4-8C instances: $(cat "$types"/nvsim-289/available_instances)"
