@@ -11,6 +11,8 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
+#include "block/aio.h"
+#include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qemu/uuid.h"
 #include "hw/qdev-properties.h"
@@ -83,6 +85,37 @@ static bool nv_vgpu_check_display(NvVgpuState *s, Error **errp)
     return true;
 }
 
+static void nv_vgpu_release_bh(void *opaque)
+{
+    VgpuHost *h = opaque;
+
+    vgpu_host_release(h);
+    g_free(h);
+}
+
+/*
+ * Let go of the host vGPU, and so remove it if we created it, only once
+ * vfio-pci has closed its VFIO device and group: removing it earlier makes
+ * the kernel take the group away from under QEMU.  vfio-pci closes them in
+ * its instance_finalize, which runs right after this one (with the BQL
+ * held, also when the last reference goes from an RCU callback), so the
+ * host side is handed to a bottom half that runs after both.
+ */
+static void nv_vgpu_instance_finalize(Object *obj)
+{
+    NvVgpuState *s = NV_VGPU(obj);
+    VgpuHost *h;
+
+    if (!s->host.ops) {
+        return;                 /* never realized */
+    }
+    h = g_memdup2(&s->host, sizeof(s->host));
+    if (h->created) {
+        trace_nv_vgpu_remove(h->uuid);
+    }
+    aio_bh_schedule_oneshot(qemu_get_aio_context(), nv_vgpu_release_bh, h);
+}
+
 static void nv_vgpu_realize(DeviceState *dev, Error **errp)
 {
     ERRP_GUARD();
@@ -119,24 +152,8 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     return;
 
 fail:
+    /* nv_vgpu_instance_finalize() lets go of what we found or made. */
     error_prepend(errp, "nv-vgpu: ");
-    if (h->created) {
-        trace_nv_vgpu_remove(h->uuid);
-    }
-    vgpu_host_release(h);
-}
-
-static void nv_vgpu_unrealize(DeviceState *dev)
-{
-    NvVgpuState *s = NV_VGPU(dev);
-    NvVgpuClass *nc = NV_VGPU_GET_CLASS(dev);
-
-    nc->parent_unrealize(dev);
-    if (s->host.created) {
-        trace_nv_vgpu_remove(s->host.uuid);
-    }
-    /* The mdev goes once vfio-pci's finalize has closed the device. */
-    vgpu_host_release(&s->host);
 }
 
 /* Read-only properties that show the vGPU to management tools. */
@@ -231,8 +248,6 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
 
     device_class_set_props(dc, nv_vgpu_properties);
     device_class_set_parent_realize(dc, nv_vgpu_realize, &nc->parent_realize);
-    device_class_set_parent_unrealize(dc, nv_vgpu_unrealize,
-                                      &nc->parent_unrealize);
     dc->desc = "NVIDIA vGPU (VFIO mediated device)";
     set_bit(DEVICE_CATEGORY_DISPLAY, dc->categories);
 
@@ -282,6 +297,7 @@ static const TypeInfo nv_vgpu_info = {
     .instance_size = sizeof(NvVgpuState),
     .class_size = sizeof(NvVgpuClass),
     .class_init = nv_vgpu_class_init,
+    .instance_finalize = nv_vgpu_instance_finalize,
 };
 
 static void nv_vgpu_register_types(void)

@@ -442,6 +442,25 @@ static void test_nvsim_created_vgpu(void)
     g_assert_cmpint(nvsim_available("nvsim-63"), ==, before);
 }
 
+/* Unplugging a vGPU that QEMU created removes it; QEMU runs on. */
+static void test_nvsim_unplug_removes(void)
+{
+    g_autofree char *uuid = NULL;
+    QTestState *qts;
+
+    if (skip_without_nvsim()) {
+        return;
+    }
+    qts = qtest_init("-machine pc -nodefaults -device nv-vgpu,id=gpu0,"
+                     "bus=pci.0,addr=05.0,parent=nvsim,mdev-type=nvsim-65");
+    uuid = qom_get_str(qts, "vgpu-uuid");
+    g_assert_true(mdev_exists(uuid));
+    qpci_unplug_acpi_device_test(qts, "gpu0", 5);
+    g_assert_true(wait_mdev_gone(uuid));
+    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+    qtest_quit(qts);
+}
+
 /* A vGPU given by sysfsdev= is kept, and a second VM cannot have it. */
 static void test_nvsim_sysfsdev_busy(void)
 {
@@ -520,6 +539,7 @@ int main(int argc, char **argv)
     qtest_add_func("/nv-vgpu/existing-left-in-place",
                    test_existing_left_in_place);
     qtest_add_func("/nv-vgpu/nvsim/created-vgpu", test_nvsim_created_vgpu);
+    qtest_add_func("/nv-vgpu/nvsim/unplug-removes", test_nvsim_unplug_removes);
     qtest_add_func("/nv-vgpu/nvsim/sysfsdev-busy", test_nvsim_sysfsdev_busy);
     qtest_add_func("/nv-vgpu/nvsim/full-parent", test_nvsim_full_parent);
     qtest_add_func("/nv-vgpu/nvsim/failed-start-removes",

@@ -29,7 +29,6 @@ struct NvVgpuClass {
     PCIDeviceClass parent_class;
 
     DeviceRealize parent_realize;
-    DeviceUnrealize parent_unrealize;
 };
 
 #endif
