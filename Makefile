@@ -5,7 +5,8 @@
 #   make demo    everything from a fresh Debian bookworm machine to the demo
 #   make check   everything from a fresh Debian bookworm machine to all tests
 #
-# Steps, each incremental: deps -> qemu-src -> graft -> build.
+# Steps, each incremental: deps -> qemu-src -> graft -> configure -> build
+# (with firmware) -> nvsim (the simulated vGPU driver and its kernel).
 
 BUILD      := build
 PRISTINE   := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/upstream)
@@ -91,8 +92,6 @@ check-host: build
 
 # Test-host tests: the simulated vGPU driver and nv-vgpu against real
 # kernel VFIO, in a 6.12 kernel booted by our QEMU (tests/vgpu-host).
-NVSIM := build/nvsim/nvsim.ko
-
 nvsim: build
 	@sh tests/vgpu-host/fetch-kernel.sh $(BUILD)/vgpu-host/kernel
 	@$(MAKE) --no-print-directory -s -C kernel/nvsim > $(BUILD)/nvsim-build.log 2>&1 || \
