@@ -43,5 +43,8 @@ for i, line in enumerate(lines):
             if more.strip().startswith('id '):
                 break
         break
-qmp.cmd('quit')
-qmp.close()
+try:
+    qmp.cmd('quit')
+    qmp.close()
+except (EOFError, ConnectionError):
+    pass            # QEMU may close the socket before we read its reply

@@ -19,7 +19,9 @@ $qemu -machine q35 -accel tcg -m 256 -nodefaults -display none \
     -device 'nv-vgpu,id=gpu0,addr=04.0,parent=nvsim,mdev-type=GRID P4-8C' &
 pid=$!
 PYTHONPATH=build/qemu/python python3 fork/demo-qmp.py "$sock"
-wait "$pid"
+status=0
+wait "$pid" || status=$?
+[ "$status" = 0 ] || { echo "QEMU exited with status $status" >&2; exit 1; }
 
 echo "== after QEMU exited: mdevs left on the host: $(ls /sys/bus/mdev/devices | wc -l)," \
      "free GRID P4-8C instances: $(cat "$types"/nvsim-289/available_instances)"
