@@ -28,11 +28,6 @@
  */
 #define MDEV_APPEAR_WAIT_MS     1000
 
-static char *join_or_none(GStrv list, const char *none)
-{
-    return list && list[0] ? g_strjoinv(", ", list) : g_strdup(none);
-}
-
 /* "nvidia-289 (GRID P4-8C, 1 free), ..." for an error message. */
 static char *mdev_describe_types(const char *root, const char *parent)
 {
@@ -142,7 +137,7 @@ static bool mdev_check_parent(const char *root, const char *parent,
                    parent);
         return false;
     }
-    all = join_or_none(parents, "none");
+    all = g_strjoinv(", ", parents);
     error_setg(errp, "mdev parent %s not found; the mdev parents on this "
                "host are: %s", parent, all);
     return false;
