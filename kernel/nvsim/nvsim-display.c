@@ -398,8 +398,16 @@ err_free:
 /* ------------------------------------------------------------------ */
 /* EDID region */
 
+/*
+ * Back to "no EDID, link up".  Only nvsim_open_device() calls this:
+ * VFIO_DEVICE_RESET (nvsim_reset_locked()) leaves the EDID region, and
+ * so the guest's EDID_* registers, as userspace last wrote them, since
+ * it is the monitor attached to the vGPU, not state of the vGPU.
+ */
 void nvsim_edid_reset_locked(struct nvsim_dev *nd)
 {
+	lockdep_assert_held(&nd->lock);
+
 	nd->edid_size = 0;
 	nd->link_state = VFIO_DEVICE_GFX_LINK_STATE_UP;
 	memset(nd->edid, 0, sizeof(nd->edid));

@@ -11,6 +11,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/unaligned.h>
 
 #include "nvsim.h"
 
@@ -323,9 +324,22 @@ bool nvsim_reg_is_writable(u32 offset, unsigned int *idx)
 	return false;
 }
 
+/*
+ * @off is dword aligned.  The EDID registers show the EDID region's
+ * state (nd->link_state, nd->edid_size, nd->edid), which nd->lock
+ * guards like the registers themselves.  They are read-only: nothing in
+ * nvsim_reg_write_locked() handles them, and they are not in
+ * nvsim_reg_offsets[], so the migration stream never carries them.
+ */
 static u32 nvsim_reg_read_locked(struct nvsim_dev *nd, u32 off)
 {
 	unsigned int i;
+
+	BUILD_BUG_ON(sizeof(nd->edid) != NVSIM_EDID_MAX_SIZE);
+	BUILD_BUG_ON(NVSIM_REG_EDID_DATA_END > NVSIM_BAR0_SIZE);
+	BUILD_BUG_ON(NVSIM_EDID_LINK_UP != VFIO_DEVICE_GFX_LINK_STATE_UP);
+	BUILD_BUG_ON(NVSIM_EDID_LINK_DOWN != VFIO_DEVICE_GFX_LINK_STATE_DOWN);
+	lockdep_assert_held(&nd->lock);
 
 	switch (off) {
 	case NVSIM_REG_ID:
@@ -336,7 +350,13 @@ static u32 nvsim_reg_read_locked(struct nvsim_dev *nd, u32 off)
 		return nd->type->number;
 	case NVSIM_REG_FB_MB:
 		return nd->type->fb_mb;
+	case NVSIM_REG_EDID_LINK:
+		return nd->link_state;
+	case NVSIM_REG_EDID_SIZE:
+		return nd->edid_size;
 	}
+	if (off >= NVSIM_REG_EDID_DATA && off < NVSIM_REG_EDID_DATA_END)
+		return get_unaligned_le32(nd->edid + off - NVSIM_REG_EDID_DATA);
 	if (nvsim_reg_is_writable(off, &i))
 		return nd->regs[i];
 	return 0;

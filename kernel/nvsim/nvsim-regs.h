@@ -47,6 +47,24 @@
 #define NVSIM_REG_CURSOR_X		0x0124	/* RW */
 #define NVSIM_REG_CURSOR_Y		0x0128	/* RW */
 
+/*
+ * The monitor userspace describes in the EDID region (VFIO region
+ * NVSIM_EDID_REGION_INDEX), as the guest sees it.  All read-only and
+ * read live: a change userspace makes in the EDID region shows here at
+ * once.  EDID_DATA is a window of NVSIM_EDID_MAX_SIZE bytes holding the
+ * stored blob as it is (bytes past EDID_SIZE included); dword n reads
+ * blob bytes 4n..4n+3, little endian.
+ */
+#define NVSIM_REG_EDID_LINK		0x0130	/* RO link_state, 1 up, 2 down */
+#define NVSIM_REG_EDID_SIZE		0x0134	/* RO edid_size, 0 when none */
+#define NVSIM_REG_EDID_DATA		0x1000	/* RO blob window, 0x400 bytes */
+#define NVSIM_REG_EDID_DATA_END		\
+	(NVSIM_REG_EDID_DATA + NVSIM_EDID_MAX_SIZE)	/* exclusive */
+
+/* values of EDID_LINK (those of VFIO_DEVICE_GFX_LINK_STATE_*) */
+#define NVSIM_EDID_LINK_UP		1
+#define NVSIM_EDID_LINK_DOWN		2
+
 #define NVSIM_ID_VALUE			0x10de2330u
 #define NVSIM_VERSION_VALUE		1u
 

@@ -170,7 +170,10 @@ struct nvsim_dev {
 	struct nvsim_plane last_plane;	/* for dmabuf_id generation */
 	u32 plane_id;
 
-	/* EDID region contents */
+	/*
+	 * EDID region contents, also shown to the guest read-only through
+	 * BAR0 (EDID_LINK, EDID_SIZE, EDID_DATA).  Reset at open only.
+	 */
 	u32 edid_size;
 	u32 link_state;
 	u8 edid[NVSIM_EDID_MAX_SIZE];

@@ -730,14 +730,84 @@ static void test_region_plane(struct dev *d)
 	   "cursor plane reported disabled");
 }
 
+/* write a header field of the EDID region */
+static void edid_hdr_w(struct dev *d, size_t field, uint32_t v)
+{
+	pw(d->fd, &v, 4, reg_off(NVSIM_EDID_REGION_INDEX) + field);
+}
+
+/* give the device a new monitor, in the order QEMU's vfio display does */
+static void edid_plug(struct dev *d, const uint8_t *edid, uint32_t size)
+{
+	off_t base = reg_off(NVSIM_EDID_REGION_INDEX);
+
+	edid_hdr_w(d, offsetof(struct vfio_region_gfx_edid, link_state),
+		   VFIO_DEVICE_GFX_LINK_STATE_DOWN);
+	pw(d->fd, edid, size, base + NVSIM_EDID_BLOB_OFFSET);
+	edid_hdr_w(d, offsetof(struct vfio_region_gfx_edid, edid_size), size);
+	edid_hdr_w(d, offsetof(struct vfio_region_gfx_edid, link_state),
+		   VFIO_DEVICE_GFX_LINK_STATE_UP);
+}
+
+/* does the guest's EDID_DATA window hold @want, read as dwords? */
+static bool edid_window_dwords(struct dev *d, const uint8_t *want)
+{
+	unsigned int i;
+
+	for (i = 0; i < NVSIM_EDID_MAX_SIZE; i += 4) {
+		uint32_t exp = want[i] | want[i + 1] << 8 | want[i + 2] << 16 |
+			       (uint32_t)want[i + 3] << 24;
+		uint32_t got = rd(d, NVSIM_REG_EDID_DATA + i);
+
+		if (got != exp) {
+			diag("EDID_DATA + %#x: %#x, expected %#x", i, got, exp);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* the same, one byte and one unaligned word at a time */
+static bool edid_window_bytes(struct dev *d, const uint8_t *want)
+{
+	off_t bar0 = reg_off(VFIO_PCI_BAR0_REGION_INDEX);
+	unsigned int i;
+
+	for (i = 0; i < NVSIM_EDID_MAX_SIZE; i++) {
+		uint8_t b = ~want[i];
+
+		if (pread(d->fd, &b, 1, bar0 + NVSIM_REG_EDID_DATA + i) != 1 ||
+		    b != want[i]) {
+			diag("EDID_DATA byte %#x: %#x, expected %#x", i, b,
+			     want[i]);
+			return false;
+		}
+	}
+	for (i = 1; i < NVSIM_EDID_MAX_SIZE - 1; i += 2) {
+		uint16_t w = 0xdead;
+
+		/* odd offsets: every fourth read straddles two dwords */
+		if (pread(d->fd, &w, 2, bar0 + NVSIM_REG_EDID_DATA + i) != 2 ||
+		    w != (want[i] | want[i + 1] << 8)) {
+			diag("EDID_DATA word %#x: %#x", i, w);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void test_edid(struct dev *d)
 {
 	struct vfio_region_gfx_edid h;
 	off_t base = reg_off(NVSIM_EDID_REGION_INDEX);
+	off_t bar0 = reg_off(VFIO_PCI_BAR0_REGION_INDEX);
 	uint32_t type = 0, sub = 0, v;
 	uint8_t edid[256], back[256];
+	uint8_t win[NVSIM_EDID_MAX_SIZE], zero[NVSIM_EDID_MAX_SIZE];
+	uint8_t raw[NVSIM_EDID_MAX_SIZE + 8];
 	unsigned int i;
 
+	memset(zero, 0, sizeof(zero));
 	ok(region_type(d, NVSIM_EDID_REGION_INDEX, &type, &sub) &&
 	   type == VFIO_REGION_TYPE_GFX && sub == VFIO_REGION_SUBTYPE_GFX_EDID,
 	   "EDID region type capability");
@@ -745,10 +815,16 @@ static void test_edid(struct dev *d)
 	   h.edid_offset == NVSIM_EDID_BLOB_OFFSET &&
 	   h.edid_max_size == NVSIM_EDID_MAX_SIZE && h.max_xres == 5120 &&
 	   h.max_yres == 2880, "EDID header (max 5120x2880)");
+	ok(rd(d, NVSIM_REG_EDID_LINK) == NVSIM_EDID_LINK_UP &&
+	   rd(d, NVSIM_REG_EDID_SIZE) == 0 && edid_window_dwords(d, zero),
+	   "guest EDID after open: link up, size 0, empty window");
 	for (i = 0; i < sizeof(edid); i++)
 		edid[i] = i * 7;
 	v = VFIO_DEVICE_GFX_LINK_STATE_DOWN;
 	pw(d->fd, &v, 4, base + offsetof(struct vfio_region_gfx_edid, link_state));
+	ok(rd(d, NVSIM_REG_EDID_LINK) == NVSIM_EDID_LINK_DOWN,
+	   "EDID_LINK shows the link going down (%#x)",
+	   rd(d, NVSIM_REG_EDID_LINK));
 	pw(d->fd, edid, sizeof(edid), base + h.edid_offset);
 	v = sizeof(edid);
 	pw(d->fd, &v, 4, base + offsetof(struct vfio_region_gfx_edid, edid_size));
@@ -759,6 +835,41 @@ static void test_edid(struct dev *d)
 	   h.link_state == VFIO_DEVICE_GFX_LINK_STATE_UP &&
 	   pread(d->fd, back, sizeof(back), base + h.edid_offset) == sizeof(back) &&
 	   !memcmp(edid, back, sizeof(edid)), "EDID blob and size stored");
+
+	/* what the guest sees through BAR0 */
+	memset(win, 0, sizeof(win));
+	memcpy(win, edid, sizeof(edid));
+	ok(rd(d, NVSIM_REG_EDID_LINK) == NVSIM_EDID_LINK_UP &&
+	   rd(d, NVSIM_REG_EDID_SIZE) == sizeof(edid),
+	   "EDID_LINK and EDID_SIZE follow the EDID region (%#x, %#x)",
+	   rd(d, NVSIM_REG_EDID_LINK), rd(d, NVSIM_REG_EDID_SIZE));
+	ok(edid_window_dwords(d, win), "EDID_DATA dword reads, little endian");
+	ok(edid_window_bytes(d, win), "EDID_DATA byte and word reads");
+	/* one read from the last dword before the window to past its end */
+	memset(raw, 0xff, sizeof(raw));
+	ok(pread(d->fd, raw, sizeof(raw), bar0 + NVSIM_REG_EDID_DATA - 4) ==
+	   sizeof(raw) && !memcmp(raw, zero, 4) &&
+	   !memcmp(raw + 4, win, sizeof(win)) &&
+	   !memcmp(raw + 4 + sizeof(win), zero, 4),
+	   "EDID_DATA bulk read, zero on both sides of the window");
+
+	wr(d, NVSIM_REG_EDID_LINK, NVSIM_EDID_LINK_DOWN);
+	wr(d, NVSIM_REG_EDID_SIZE, 7);
+	wr(d, NVSIM_REG_EDID_DATA, 0xffffffff);
+	wr(d, NVSIM_REG_EDID_DATA_END - 4, 0x12345678);
+	memset(raw, 0x5a, sizeof(raw));
+	pw(d->fd, raw, 3, bar0 + NVSIM_REG_EDID_DATA + 0x21);
+	pw(d->fd, raw, 64, bar0 + NVSIM_REG_EDID_DATA + 0x80);
+	ok(rd(d, NVSIM_REG_EDID_LINK) == NVSIM_EDID_LINK_UP &&
+	   rd(d, NVSIM_REG_EDID_SIZE) == sizeof(edid) &&
+	   edid_window_dwords(d, win) &&
+	   pread(d->fd, &h, sizeof(h), base) == sizeof(h) &&
+	   h.edid_size == sizeof(edid) &&
+	   h.link_state == VFIO_DEVICE_GFX_LINK_STATE_UP &&
+	   pread(d->fd, back, sizeof(back), base + h.edid_offset) ==
+	   sizeof(back) && !memcmp(edid, back, sizeof(edid)),
+	   "BAR0 writes to EDID_LINK, EDID_SIZE and EDID_DATA are ignored");
+
 	v = NVSIM_EDID_MAX_SIZE + 1;
 	ok(pwrite(d->fd, &v, 4, base + offsetof(struct vfio_region_gfx_edid,
 						  edid_size)) < 0,
@@ -767,6 +878,28 @@ static void test_edid(struct dev *d)
 	ok(pwrite(d->fd, &v, 4, base + offsetof(struct vfio_region_gfx_edid,
 						  max_xres)) < 0,
 	   "max_xres is read-only");
+
+	/* a smaller monitor: the window keeps the old bytes past the size */
+	for (i = 0; i < 128; i++)
+		edid[i] = 0xff - i;
+	edid_plug(d, edid, 128);
+	memcpy(win, edid, 128);
+	ok(rd(d, NVSIM_REG_EDID_LINK) == NVSIM_EDID_LINK_UP &&
+	   rd(d, NVSIM_REG_EDID_SIZE) == 128 && edid_window_dwords(d, win),
+	   "a new EDID shows in BAR0 at once");
+
+	ok(!ioctl(d->fd, VFIO_DEVICE_RESET) &&
+	   rd(d, NVSIM_REG_EDID_LINK) == NVSIM_EDID_LINK_UP &&
+	   rd(d, NVSIM_REG_EDID_SIZE) == 128 && edid_window_dwords(d, win),
+	   "VFIO_DEVICE_RESET keeps the EDID");
+
+	/* the last close and a new open reset the EDID region */
+	close(d->fd);
+	d->fd = ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, d->uuid);
+	ok(d->fd >= 0 && rd(d, NVSIM_REG_EDID_LINK) == NVSIM_EDID_LINK_UP &&
+	   rd(d, NVSIM_REG_EDID_SIZE) == 0 && edid_window_dwords(d, zero) &&
+	   pread(d->fd, &h, sizeof(h), base) == sizeof(h) && !h.edid_size,
+	   "reopening the device resets the EDID");
 }
 
 static void test_irqs(struct dev *d)
@@ -1014,6 +1147,52 @@ static bool same_fb(struct dev *a, struct dev *b)
 	return true;
 }
 
+/* the REGS record of a stream, or NULL */
+static struct nvsim_mig_record *find_regs(uint8_t *p, size_t len)
+{
+	size_t pos = sizeof(struct nvsim_mig_header);
+
+	while (pos + 24 <= len) {
+		struct nvsim_mig_record *rec = (void *)(p + pos);
+
+		if (rec->len > len - pos - 24)
+			return NULL;
+		if (rec->tag == NVSIM_MIG_REC_REGS)
+			return rec;
+		pos += 24 + rec->len;
+	}
+	return NULL;
+}
+
+/*
+ * Resume @s into @b with the first REGS pair renamed to @off (CRC fixed
+ * up); true if that is refused.  Resets @b afterwards.
+ */
+static bool resume_bad_reg(struct dev *b, const struct blob *s, uint32_t off)
+{
+	struct nvsim_mig_record *rec;
+	uint8_t *bad = malloc(s->len);
+	bool found = false;
+	int werr, serr;
+
+	if (!bad)
+		return false;
+	memcpy(bad, s->p, s->len);
+	rec = find_regs(bad, s->len);
+	if (rec && rec->len >= 8) {
+		uint32_t *pair = (uint32_t *)(rec + 1);
+
+		pair[0] = off;
+		rec->crc = crc32_zlib(crc32_zlib(0, rec, 16), rec + 1,
+				      rec->len);
+		found = true;
+	}
+	try_resume(b, bad, s->len, &werr, &serr);
+	ioctl(b->fd, VFIO_DEVICE_RESET);
+	free(bad);
+	return found && werr == -EINVAL && serr < 0;
+}
+
 static void test_migration(struct dev *a, struct dev *b, struct dev *c)
 {
 	uint64_t fbuf[(sizeof(struct vfio_device_feature) + 16) / 8] = { 0 };
@@ -1173,30 +1352,27 @@ static void test_migration(struct dev *a, struct dev *b, struct dev *c)
 	ioctl(b->fd, VFIO_DEVICE_RESET);
 
 	{
-		/* a well-formed REGS record naming a read-only register */
-		size_t pos = sizeof(*h);
-		bool found = false;
+		/* the REGS record: writable registers only, no EDID_* */
+		struct nvsim_mig_record *rec = find_regs(s.p, s.len);
+		bool good = rec && rec->arg == 11 && rec->len == 8 * 11;
+		uint32_t *pair = rec ? (uint32_t *)(rec + 1) : NULL;
+		unsigned int i;
 
-		memcpy(bad, s.p, s.len);
-		while (pos + 24 <= s.len) {
-			struct nvsim_mig_record *rec = (void *)(bad + pos);
+		for (i = 0; good && i < rec->arg; i++) {
+			uint32_t o = pair[2 * i];
 
-			if (rec->tag == NVSIM_MIG_REC_REGS && rec->len >= 8) {
-				uint32_t *pair = (uint32_t *)(rec + 1);
-
-				pair[0] = NVSIM_REG_ID;
-				rec->crc = crc32_zlib(crc32_zlib(0, rec, 16),
-						      rec + 1, rec->len);
-				found = true;
-				break;
-			}
-			pos += 24 + rec->len;
+			good = o != NVSIM_REG_EDID_LINK &&
+			       o != NVSIM_REG_EDID_SIZE &&
+			       (o < NVSIM_REG_EDID_DATA ||
+				o >= NVSIM_REG_EDID_DATA_END);
 		}
-		try_resume(b, bad, s.len, &werr, &serr);
-		ok(found && werr == -EINVAL && serr < 0,
-		   "REGS record with a read-only register refused");
-		ioctl(b->fd, VFIO_DEVICE_RESET);
+		ok(good, "REGS record holds the 11 writable registers only");
 	}
+	/* well-formed REGS records naming a read-only register */
+	ok(resume_bad_reg(b, &s, NVSIM_REG_ID),
+	   "REGS record with a read-only register refused");
+	ok(resume_bad_reg(b, &s, NVSIM_REG_EDID_SIZE),
+	   "REGS record with EDID_SIZE refused");
 	{
 		/* random garbage after a valid header never crashes */
 		unsigned int seed = 1, i;
