@@ -29,7 +29,7 @@ CONFIGURE_FLAGS := \
 	--enable-virtfs --enable-attr --enable-cap-ng \
 	$(if $(shell command -v ccache),--cc='ccache cc')
 
-.PHONY: all deps qemu-src graft configure build firmware nvsim check check-host check-vgpu-host demo clean distclean
+.PHONY: all deps qemu-src graft configure build firmware nvsim vnc-client check check-host check-vgpu-host demo bench clean distclean
 
 all: build
 
@@ -82,7 +82,7 @@ firmware:
 # Host tests: our unit tests and qtests, plus upstream's device-introspect
 # and qom tests that every new device type must keep passing.
 UNIT_TESTS := test-vgpu-profile test-vgpu-mdev
-QTESTS     := nv-vgpu-test device-introspect-test qom-test
+QTESTS     := nv-vgpu-test nv-vgpu-display-test device-introspect-test qom-test
 
 check-host: build
 	@ninja -C $(QBUILD) -j $(NINJA_JOBS) $(UNIT_TESTS:%=tests/unit/%) \
@@ -97,16 +97,28 @@ nvsim: build
 	@$(MAKE) --no-print-directory -s -C kernel/nvsim > $(BUILD)/nvsim-build.log 2>&1 || \
 		{ cat $(BUILD)/nvsim-build.log; exit 1; }
 
-check-vgpu-host: build nvsim
-	@ninja -C $(QBUILD) tests/qtest/nv-vgpu-test > /dev/null
-	@VGPU_HOST_STRICT_DMESG=1 tests/vgpu-host/run sh fork/vgpu-host-tests.sh $(QBUILD)
+# A VNC viewer without a window (libvncclient), for console tests and bench.
+vnc-client:
+	@$(MAKE) --no-print-directory -s -C tests/vnc OUT=$(CURDIR)/$(BUILD)/vnc
+
+VGPU_HOST_QTESTS := nv-vgpu-test nv-vgpu-display-test
+
+check-vgpu-host: build nvsim vnc-client
+	@ninja -C $(QBUILD) $(VGPU_HOST_QTESTS:%=tests/qtest/%) > /dev/null
+	@VGPU_HOST_STRICT_DMESG=1 VGPU_VNC_CLIENT=$(CURDIR)/$(BUILD)/vnc/vgpu-vnc-client \
+		tests/vgpu-host/run sh fork/vgpu-host-tests.sh $(QBUILD) \
+		$(VGPU_HOST_QTESTS:%=qtest-x86_64/%)
 
 # Both, and one closing line over them.
 check:
 	@sh fork/check.sh
 
-demo: nvsim
+demo: nvsim vnc-client
 	@sh fork/demo.sh
+
+# Console cost and latency, nv-vgpu against upstream vfio-pci (bench/).
+bench: nvsim vnc-client
+	@tests/vgpu-host/run /usr/bin/python3 bench/console-bench.py
 
 clean:
 	rm -rf $(QBUILD) $(TREE)

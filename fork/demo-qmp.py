@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""demo-qmp.py SOCKET: show what QEMU reports about the demo's vGPU, then
+"""demo-qmp.py QMP QTEST VNC CLIENT PNG: show what QEMU reports about the
+demo's vGPU, draw on its console and take a VNC screenshot into PNG, then
 quit QEMU.  Uses QEMU's own QMP library (python/qemu in the QEMU tree)."""
 import json
 import os
@@ -9,7 +10,10 @@ import time
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
-sock = sys.argv[1]
+sys.path.insert(0, os.path.dirname(__file__))
+import demo_console  # noqa: E402
+
+sock, qtest, vnc, client, png = sys.argv[1:6]
 for _ in range(300):
     if os.path.exists(sock):
         break
@@ -43,8 +47,10 @@ for i, line in enumerate(lines):
             if more.strip().startswith('id '):
                 break
         break
+ok = demo_console.show(qmp, qtest, vnc, client, png, get('vgpu-profile'))
 try:
     qmp.cmd('quit')
     qmp.close()
 except (EOFError, ConnectionError):
     pass            # QEMU may close the socket before we read its reply
+sys.exit(0 if ok else 1)

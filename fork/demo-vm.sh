@@ -13,12 +13,20 @@ for t in "$types"/*; do
 done
 
 echo "== starting a VM with -device nv-vgpu,parent=nvsim,mdev-type=\"GRID P4-8C\""
+# QMP for management; qtest lets this script play the guest's display
+# driver (there is no guest OS); VNC shows head 0.
 sock=/tmp/nv-vgpu-demo.qmp
+qtest=/tmp/nv-vgpu-demo.qtest
+vnc=/tmp/nv-vgpu-demo.vnc
 $qemu -machine q35 -accel tcg -m 256 -nodefaults -display none \
     -serial none -qmp unix:$sock,server=on,wait=off \
+    -qtest unix:$qtest,server=on,wait=off -qtest-log none \
+    -vnc unix:$vnc \
     -device 'nv-vgpu,id=gpu0,addr=04.0,parent=nvsim,mdev-type=GRID P4-8C' &
 pid=$!
-PYTHONPATH=build/qemu/python python3 fork/demo-qmp.py "$sock"
+PYTHONPATH=build/qemu/python python3 fork/demo-qmp.py "$sock" "$qtest" \
+    "$vnc" "${VGPU_VNC_CLIENT:-build/vnc/vgpu-vnc-client}" \
+    /vgpu-results/nv-vgpu-console.png
 status=0
 wait "$pid" || status=$?
 [ "$status" = 0 ] || { echo "QEMU exited with status $status" >&2; exit 1; }

@@ -9,7 +9,9 @@ qbuild=$1
 label=$2
 shift 2
 log=$qbuild/meson-logs/nv-vgpu-$label-tests.txt
-meson test -C "$qbuild" --no-rebuild --print-errorlogs "$@" > "$log" 2>&1
+# The test host runs under TCG: give slow subtests room.
+meson test -C "$qbuild" --no-rebuild --print-errorlogs --timeout-multiplier 4 \
+    "$@" > "$log" 2>&1
 rc=$?
 lines=$(grep -E '^ *[0-9]+/[0-9]+ ' "$log" | sort -u -t/ -k1,1n)
 printf '%s\n' "$lines"

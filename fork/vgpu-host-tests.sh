@@ -1,11 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# vgpu-host-tests.sh BUILDDIR: the tests that need real kernel VFIO and the
-# simulated vGPU.  Runs inside the test host (tests/vgpu-host/run), where
+# vgpu-host-tests.sh BUILDDIR QTEST...: the tests that need real kernel VFIO
+# and the simulated vGPU.  Runs inside the test host (tests/vgpu-host/run), where
 # nvsim is loaded; prints "vgpu-host: N passed, N failed, N skipped".
 set -u
 qbuild=$1
+shift
 if [ -z "${VGPU_HOST:-}" ] || [ ! -d /sys/class/mdev_bus/nvsim ]; then
     echo "vgpu-host-tests: run me through tests/vgpu-host/run" \
          "(needs the nvsim driver)" >&2
@@ -24,8 +25,8 @@ st=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$results/nvsim-selftest.log" |
 echo "nvsim-selftest: ${st:-no result} ($st_time s)"
 [ "$st_rc" = 0 ] && [ -n "$st" ] || cat "$results/nvsim-selftest.log"
 
-# nv-vgpu's qtest: here its nvsim tests run instead of skipping.
-sh fork/run-tests.sh "$qbuild" qtest qtest-x86_64/nv-vgpu-test > \
+# nv-vgpu's qtests: here their nvsim tests run instead of skipping.
+sh fork/run-tests.sh "$qbuild" qtest "$@" > \
     "$results/qtest.txt" 2>&1
 q_rc=$?
 # The build tree is a throw-away overlay in here: keep the logs in results.

@@ -72,6 +72,23 @@ static bool nv_vgpu_check_display(NvVgpuState *s, Error **errp)
 {
     VFIOPCIDevice *vdev = VFIO_PCI(s);
     const VgpuProfile *p = &s->host.profile;
+    uint32_t max_fps = p->frl_config ? MIN(p->frl_config, VGPU_DISPLAY_MAX_FPS)
+                                     : VGPU_DISPLAY_MAX_FPS;
+
+    if (!s->console_fps || s->console_fps > max_fps) {
+        g_autofree char *summary = vgpu_profile_summary(p);
+
+        error_setg(errp, "console-fps=%u is outside 1 to %u, the frame rate "
+                   "limit of vGPU profile %s", s->console_fps, max_fps,
+                   summary);
+        return false;
+    }
+    if (vdev->display == ON_OFF_AUTO_OFF &&
+        (vdev->display_xres || vdev->display_yres)) {
+        error_setg(errp, "xres= and yres= set the guest's monitor, which "
+                   "needs display=on or display=auto");
+        return false;
+    }
 
     if (p->max_xres && (vdev->display_xres > p->max_xres ||
                         vdev->display_yres > p->max_yres)) {
@@ -116,12 +133,34 @@ static void nv_vgpu_instance_finalize(Object *obj)
     aio_bh_schedule_oneshot(qemu_get_aio_context(), nv_vgpu_release_bh, h);
 }
 
+/*
+ * vfio-pci has a display of its own (display=, xres=, yres=), which
+ * refuses dma-buf planes without OpenGL and copies region planes whole on
+ * every refresh.  nv-vgpu takes those properties over: vfio-pci's realize
+ * sees its display off, and ours starts once the VFIO device is open.
+ */
+static void nv_vgpu_parent_realize(NvVgpuState *s, Error **errp)
+{
+    NvVgpuClass *nc = NV_VGPU_GET_CLASS(s);
+    VFIOPCIDevice *vdev = VFIO_PCI(s);
+    OnOffAuto display = vdev->display;
+    uint32_t xres = vdev->display_xres, yres = vdev->display_yres;
+
+    vdev->display = ON_OFF_AUTO_OFF;
+    vdev->display_xres = vdev->display_yres = 0;
+    nc->parent_realize(DEVICE(s), errp);
+    vdev->display = display;
+    vdev->display_xres = xres;
+    vdev->display_yres = yres;
+}
+
 static void nv_vgpu_realize(DeviceState *dev, Error **errp)
 {
     ERRP_GUARD();
     NvVgpuState *s = NV_VGPU(dev);
     NvVgpuClass *nc = NV_VGPU_GET_CLASS(dev);
-    VFIODevice *vbasedev = &VFIO_PCI(dev)->vbasedev;
+    VFIOPCIDevice *vdev = VFIO_PCI(dev);
+    VFIODevice *vbasedev = &vdev->vbasedev;
     VgpuHost *h = &s->host;
 
     vgpu_host_init(h, &vgpu_mdev_backend, s->host_root);
@@ -145,8 +184,15 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     trace_nv_vgpu_realize(h->uuid, h->profile.type_id,
                           h->profile.name ? h->profile.name : "", h->created);
 
-    nc->parent_realize(dev, errp);
+    nv_vgpu_parent_realize(s, errp);
     if (*errp) {
+        goto fail;
+    }
+    if (!vgpu_display_init(&s->display, dev, vbasedev, vdev->display,
+                           s->console_fps, &h->profile, vdev->display_xres,
+                           vdev->display_yres, errp)) {
+        vgpu_display_finalize(&s->display);
+        nc->parent_unrealize(dev);
         goto fail;
     }
     return;
@@ -154,6 +200,21 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
 fail:
     /* nv_vgpu_instance_finalize() lets go of what we found or made. */
     error_prepend(errp, "nv-vgpu: ");
+}
+
+static void nv_vgpu_unrealize(DeviceState *dev)
+{
+    NvVgpuState *s = NV_VGPU(dev);
+
+    /* The console goes before vfio-pci closes the device it reads. */
+    vgpu_display_finalize(&s->display);
+    NV_VGPU_GET_CLASS(dev)->parent_unrealize(dev);
+}
+
+static void nv_vgpu_instance_init(Object *obj)
+{
+    /* vfio-pci's display= defaults to off; a vGPU's console to auto */
+    VFIO_PCI(obj)->display = ON_OFF_AUTO_AUTO;
 }
 
 /* Read-only properties that show the vGPU to management tools. */
@@ -191,12 +252,16 @@ typedef enum {
     NV_VGPU_HEADS,
     NV_VGPU_FRL,
     NV_VGPU_MAX_INSTANCES,
+    NV_VGPU_CONSOLE_POLLS,
+    NV_VGPU_CONSOLE_TILES,
+    NV_VGPU_CONSOLE_BAD_FRAMES,
 } NvVgpuNumber;
 
 static void nv_vgpu_get_number(Object *obj, Visitor *v, const char *name,
                                void *opaque, Error **errp)
 {
     const VgpuProfile *p = &NV_VGPU(obj)->host.profile;
+    const VgpuDisplay *d = &NV_VGPU(obj)->display;
     uint64_t value = 0;
 
     switch ((NvVgpuNumber)(uintptr_t)opaque) {
@@ -212,6 +277,15 @@ static void nv_vgpu_get_number(Object *obj, Visitor *v, const char *name,
     case NV_VGPU_MAX_INSTANCES:
         value = p->max_instance;
         break;
+    case NV_VGPU_CONSOLE_POLLS:
+        value = d->polls;
+        break;
+    case NV_VGPU_CONSOLE_TILES:
+        value = d->tiles;
+        break;
+    case NV_VGPU_CONSOLE_BAD_FRAMES:
+        value = d->bad_frames;
+        break;
     }
     visit_type_uint64(v, name, &value, errp);
 }
@@ -221,6 +295,8 @@ static const Property nv_vgpu_properties[] = {
     DEFINE_PROP_STRING("mdev-type", NvVgpuState, mdev_type),
     DEFINE_PROP_STRING("uuid", NvVgpuState, mdev_uuid),
     DEFINE_PROP_STRING("x-host-root", NvVgpuState, host_root),
+    DEFINE_PROP_UINT32("console-fps", NvVgpuState, console_fps,
+                       VGPU_DISPLAY_DEFAULT_FPS),
 };
 
 static void nv_vgpu_class_init(ObjectClass *klass, void *data)
@@ -243,11 +319,20 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
         { "vgpu-max-instances", NV_VGPU_MAX_INSTANCES,
           "How many vGPUs of this profile fit one GPU, 0 if unknown "
           "(read-only)" },
+        { "x-console-polls", NV_VGPU_CONSOLE_POLLS,
+          "Head 0 plane queries so far (read-only, for tests)" },
+        { "x-console-tiles", NV_VGPU_CONSOLE_TILES,
+          "64x64 console tiles copied and updated so far (read-only, "
+          "for tests)" },
+        { "x-console-bad-frames", NV_VGPU_CONSOLE_BAD_FRAMES,
+          "Head 0 frames dropped as invalid so far (read-only, for tests)" },
     };
     size_t i;
 
     device_class_set_props(dc, nv_vgpu_properties);
     device_class_set_parent_realize(dc, nv_vgpu_realize, &nc->parent_realize);
+    device_class_set_parent_unrealize(dc, nv_vgpu_unrealize,
+                                      &nc->parent_unrealize);
     dc->desc = "NVIDIA vGPU (VFIO mediated device)";
     set_bit(DEVICE_CATEGORY_DISPLAY, dc->categories);
 
@@ -261,6 +346,9 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
         "UUID of the vGPU to create with parent= and mdev-type= "
         "(default: a new random one); an existing vGPU of that type with "
         "it is used and kept");
+    object_class_property_set_description(klass, "console-fps",
+        "Most frames per second the console shows of head 0 (default 10, "
+        "at most the profile's frame rate limit)");
     object_class_property_set_description(klass, "x-host-root",
         "Prefix for every host sysfs and /dev path (TESTING ONLY)");
 
@@ -297,6 +385,7 @@ static const TypeInfo nv_vgpu_info = {
     .instance_size = sizeof(NvVgpuState),
     .class_size = sizeof(NvVgpuClass),
     .class_init = nv_vgpu_class_init,
+    .instance_init = nv_vgpu_instance_init,
     .instance_finalize = nv_vgpu_instance_finalize,
 };
 

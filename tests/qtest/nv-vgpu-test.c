@@ -14,6 +14,7 @@
 #include "hw/pci/pci_regs.h"
 #include "qemu/units.h"
 #include "../unit/vgpu-fake-host.h"
+#include "nvsim-host.h"
 
 #define P4_8C "num_heads=1, frl_config=60, framebuffer=8192M, " \
               "max_resolution=4096x2160, max_instance=1"
@@ -179,6 +180,15 @@ static void test_profile_limits(void)
                           "yres=2880", fake_host_root(fh), sysfsdev);
     assert_refused(dev, false, "xres=5120,yres=2880 is beyond the maximum "
                    "resolution 4096x2160 of vGPU profile GRID P4-8C");
+    g_free(dev);
+    dev = g_strdup_printf("nv-vgpu,x-host-root=%s,sysfsdev=%s,console-fps=61",
+                          fake_host_root(fh), sysfsdev);
+    assert_refused(dev, false, "console-fps=61 is outside 1 to 60, the frame "
+                   "rate limit of vGPU profile GRID P4-8C");
+    g_free(dev);
+    dev = g_strdup_printf("nv-vgpu,x-host-root=%s,sysfsdev=%s,console-fps=0",
+                          fake_host_root(fh), sysfsdev);
+    assert_refused(dev, false, "console-fps=0 is outside 1 to 60");
     fake_host_free(fh);
 }
 
@@ -244,120 +254,20 @@ static void test_existing_left_in_place(void)
 
 /* Tests against the simulated vGPU driver, in the test host. */
 
-#define NVSIM           "/sys/class/mdev_bus/nvsim"
-#define NVSIM_TYPES     NVSIM "/mdev_supported_types"
-#define MDEV_DEVICES    "/sys/bus/mdev/devices"
-
 /* nvsim's BAR0 registers (kernel/nvsim/nvsim-regs.h) */
 #define NVSIM_REG_ID        0x0000
 #define NVSIM_REG_TYPE      0x0008
 #define NVSIM_REG_FB_MB     0x000c
 #define NVSIM_REG_SCRATCH   0x0010
 
-static bool skip_without_nvsim(void)
-{
-    if (g_file_test(NVSIM, G_FILE_TEST_IS_DIR)) {
-        return false;
-    }
-    g_test_skip("needs the nvsim vGPU driver: runs in the test host "
-                "(tests/vgpu-host/run)");
-    return true;
-}
-
-static int nvsim_available(const char *type)
-{
-    g_autofree char *path = g_strdup_printf(NVSIM_TYPES "/%s/"
-                                            "available_instances", type);
-    g_autofree char *s = NULL;
-
-    g_assert_true(g_file_get_contents(path, &s, NULL, NULL));
-    return atoi(s);
-}
-
-static bool mdev_exists(const char *uuid)
-{
-    g_autofree char *path = g_strdup_printf(MDEV_DEVICES "/%s", uuid);
-
-    return g_file_test(path, G_FILE_TEST_EXISTS);
-}
-
-static bool wait_mdev_gone(const char *uuid)
-{
-    int i;
-
-    for (i = 0; i < 1000 && mdev_exists(uuid); i++) {
-        g_usleep(10 * 1000);
-    }
-    return !mdev_exists(uuid);
-}
-
-static int count_mdevs(void)
-{
-    g_autoptr(GDir) dir = g_dir_open(MDEV_DEVICES, 0, NULL);
-    int n = 0;
-
-    while (dir && g_dir_read_name(dir)) {
-        n++;
-    }
-    return n;
-}
-
-/* One write(), as sysfs wants; g_file_set_contents() would rename. */
-static void sysfs_write(const char *path, const char *value)
-{
-    int fd = open(path, O_WRONLY);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(write(fd, value, strlen(value)), ==, strlen(value));
-    close(fd);
-}
-
-static char *nvsim_create(const char *type)
-{
-    g_autofree char *create = g_strdup_printf(NVSIM_TYPES "/%s/create", type);
-    char *uuid = g_uuid_string_random();
-
-    sysfs_write(create, uuid);
-    g_assert_true(mdev_exists(uuid));
-    return uuid;
-}
-
-static void nvsim_remove(const char *uuid)
-{
-    g_autofree char *remove = g_strdup_printf(MDEV_DEVICES "/%s/remove",
-                                              uuid);
-
-    sysfs_write(remove, "1");
-    g_assert_true(wait_mdev_gone(uuid));
-}
-
-/* A property of the device with id gpu0. */
-static QDict *qom_get(QTestState *qts, const char *prop)
-{
-    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'qom-get', 'arguments': "
-                           "{ 'path': '/machine/peripheral/gpu0', "
-                           "'property': %s } }", prop);
-
-    g_assert_true(qdict_haskey(rsp, "return"));
-    return rsp;
-}
-
 static char *qom_get_str(QTestState *qts, const char *prop)
 {
-    QDict *rsp = qom_get(qts, prop);
-    char *value = g_strdup(qdict_get_str(rsp, "return"));
-
-    qobject_unref(rsp);
-    return value;
+    return qom_get_dev_str(qts, "gpu0", prop);
 }
 
 static uint64_t qom_get_uint(QTestState *qts, const char *prop)
 {
-    QDict *rsp = qom_get(qts, prop);
-    uint64_t value = qdict_get_int(rsp, "return");
-
-    qobject_unref(rsp);
-    return value;
+    return qom_get_dev_uint(qts, "gpu0", prop);
 }
 
 /*
@@ -380,7 +290,7 @@ static void test_nvsim_created_vgpu(void)
     uint64_t size;
     int before, i;
 
-    if (skip_without_nvsim()) {
+    if (nvsim_skip_test()) {
         return;
     }
     before = nvsim_available("nvsim-63");
@@ -438,7 +348,7 @@ static void test_nvsim_created_vgpu(void)
     g_free(dev);
     qpci_free_pc(bus);
     qtest_quit(qts);
-    g_assert_true(wait_mdev_gone(uuid));
+    g_assert_true(mdev_wait_gone(uuid));
     g_assert_cmpint(nvsim_available("nvsim-63"), ==, before);
 }
 
@@ -448,7 +358,7 @@ static void test_nvsim_unplug_removes(void)
     g_autofree char *uuid = NULL;
     QTestState *qts;
 
-    if (skip_without_nvsim()) {
+    if (nvsim_skip_test()) {
         return;
     }
     qts = qtest_init("-machine pc -nodefaults -device nv-vgpu,id=gpu0,"
@@ -456,7 +366,7 @@ static void test_nvsim_unplug_removes(void)
     uuid = qom_get_str(qts, "vgpu-uuid");
     g_assert_true(mdev_exists(uuid));
     qpci_unplug_acpi_device_test(qts, "gpu0", 5);
-    g_assert_true(wait_mdev_gone(uuid));
+    g_assert_true(mdev_wait_gone(uuid));
     qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
     qtest_quit(qts);
 }
@@ -469,7 +379,7 @@ static void test_nvsim_sysfsdev_busy(void)
     g_autofree char *str = NULL;
     QTestState *qts;
 
-    if (skip_without_nvsim()) {
+    if (nvsim_skip_test()) {
         return;
     }
     uuid = nvsim_create("nvsim-157");
@@ -495,7 +405,7 @@ static void test_nvsim_full_parent(void)
     g_autofree char *uuid = NULL;
     QTestState *qts;
 
-    if (skip_without_nvsim()) {
+    if (nvsim_skip_test()) {
         return;
     }
     qts = qtest_init("-machine q35 -nodefaults -device nv-vgpu,id=gpu0,"
@@ -505,7 +415,7 @@ static void test_nvsim_full_parent(void)
     assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-63", false,
                    "no free instance of vGPU type GRID P4-1Q");
     qtest_quit(qts);
-    g_assert_true(wait_mdev_gone(uuid));
+    g_assert_true(mdev_wait_gone(uuid));
 }
 
 /* vfio-pci fails after the vGPU was created and opened: it is removed. */
@@ -513,17 +423,28 @@ static void test_nvsim_failed_start_removes(void)
 {
     int before;
 
-    if (skip_without_nvsim()) {
+    if (nvsim_skip_test()) {
         return;
     }
-    before = count_mdevs();
-    assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-63,xres=640,"
-                   "yres=480", false,
-                   "xres and yres properties require display=on");
-    for (int i = 0; i < 1000 && count_mdevs() != before; i++) {
+    before = mdev_count();
+    /* vfio-pci's realize has run when PCI fails to load the ROM */
+    assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-63,"
+                   "romfile=/nonexistent/vgpu.rom", false,
+                   "failed to find romfile \"/nonexistent/vgpu.rom\"");
+    for (int i = 0; i < 1000 && mdev_count() != before; i++) {
         g_usleep(10 * 1000);
     }
-    g_assert_cmpint(count_mdevs(), ==, before);
+    g_assert_cmpint(mdev_count(), ==, before);
+
+    /* a refusal before vfio-pci's realize, after the create */
+    assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-63,display=off,"
+                   "xres=640,yres=480", false,
+                   "xres= and yres= set the guest's monitor, which needs "
+                   "display=on or display=auto");
+    for (int i = 0; i < 1000 && mdev_count() != before; i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(mdev_count(), ==, before);
 }
 
 int main(int argc, char **argv)

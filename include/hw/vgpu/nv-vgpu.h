@@ -8,6 +8,7 @@
 
 #include "hw/vfio/pci.h"
 #include "hw/vgpu/vgpu-backend.h"
+#include "hw/vgpu/vgpu-display.h"
 #include "qom/object.h"
 
 #define TYPE_NV_VGPU "nv-vgpu"
@@ -21,14 +22,17 @@ struct NvVgpuState {
     char *mdev_type;
     char *mdev_uuid;
     char *host_root;            /* x-host-root, for tests only */
+    uint32_t console_fps;       /* console-fps: head 0 polls per second */
 
     VgpuHost host;
+    VgpuDisplay display;
 };
 
 struct NvVgpuClass {
     PCIDeviceClass parent_class;
 
     DeviceRealize parent_realize;
+    DeviceUnrealize parent_unrealize;
 };
 
 #endif

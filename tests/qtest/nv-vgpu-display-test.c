@@ -1,0 +1,820 @@
+/*
+ * QTest for nv-vgpu's console: head 0 of the simulated vGPU (nvsim) as
+ * screendump and a real VNC client see it, for region and dma-buf
+ * planes, with bad planes, several vGPUs, the EDID the guest sees and
+ * the frame-rate cap.  Runs in the test host (tests/vgpu-host); skips
+ * where nvsim is not loaded.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "libqos/pci-pc.h"
+#include "qobject/qdict.h"
+#include "hw/pci/pci_regs.h"
+#include "qemu/bswap.h"
+#include "qemu/units.h"
+#include "nvsim-host.h"
+
+/* nvsim's BAR0 registers (kernel/nvsim/nvsim-regs.h) */
+#define REG_HEAD0_ENABLE        0x0100
+#define REG_HEAD0_WIDTH         0x0104
+#define REG_HEAD0_HEIGHT        0x0108
+#define REG_HEAD0_STRIDE        0x010c
+#define REG_HEAD0_FORMAT        0x0110
+#define REG_HEAD0_FB_OFFSET_LO  0x0114
+#define REG_HEAD0_FB_OFFSET_HI  0x0118
+#define REG_EDID_LINK           0x0130
+#define REG_EDID_SIZE           0x0134
+#define REG_EDID_DATA           0x1000
+
+#define FOURCC(a, b, c, d) \
+    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | \
+     (uint32_t)(d) << 24)
+#define FMT_XRGB8888    FOURCC('X', 'R', '2', '4')
+#define FMT_XBGR8888    FOURCC('X', 'B', '2', '4')
+#define FMT_RGB565      FOURCC('R', 'G', '1', '6')
+
+#define TYPE_1Q         "nvsim-63"      /* GRID P4-1Q: 1 GiB, 5120x2880 */
+#define TILE            64
+
+typedef struct Gpu {
+    const char *id;
+    char *uuid;
+    QPCIDevice *dev;
+    QPCIBar bar0;
+    uint64_t fb;                /* guest address of BAR1 */
+    /* the mode programmed last */
+    uint32_t width, height, stride, format;
+    uint64_t offset;
+    uint32_t seed;              /* of the picture written last */
+} Gpu;
+
+typedef struct Vm {
+    QTestState *qts;
+    QPCIBus *bus;
+    Gpu gpu[2];
+    int ngpus;
+    char *dir;                  /* VNC socket, screendumps, QEMU's stderr */
+    char *vnc;
+} Vm;
+
+/* The picture: every pixel distinct enough to catch offsets and swaps. */
+static void pattern_rgb(uint32_t seed, uint32_t x, uint32_t y, uint8_t rgb[3])
+{
+    rgb[0] = x * 3 + seed;
+    rgb[1] = y * 5 + seed * 7;
+    rgb[2] = (x ^ y) + seed * 13;
+}
+
+static unsigned int format_bpp(uint32_t format)
+{
+    return format == FMT_RGB565 ? 2 : 4;
+}
+
+/* What the guest writes for @rgb, and what a 24-bit screen shows for it */
+static void encode_pixel(uint32_t format, const uint8_t rgb[3], uint8_t *p,
+                         uint8_t shown[3])
+{
+    uint16_t v;
+
+    switch (format) {
+    case FMT_XRGB8888:
+        p[0] = rgb[2], p[1] = rgb[1], p[2] = rgb[0], p[3] = 0xa5;
+        memcpy(shown, rgb, 3);
+        break;
+    case FMT_XBGR8888:
+        p[0] = rgb[0], p[1] = rgb[1], p[2] = rgb[2], p[3] = 0x5a;
+        memcpy(shown, rgb, 3);
+        break;
+    case FMT_RGB565:
+        v = (rgb[0] >> 3) << 11 | (rgb[1] >> 2) << 5 | rgb[2] >> 3;
+        p[0] = v, p[1] = v >> 8;
+        /* pixman widens 5 and 6 bits by repeating their top bits */
+        shown[0] = (rgb[0] & 0xf8) | rgb[0] >> 5;
+        shown[1] = (rgb[1] & 0xfc) | rgb[1] >> 6;
+        shown[2] = (rgb[2] & 0xf8) | rgb[2] >> 5;
+        break;
+    default:
+        g_assert_not_reached();
+    }
+}
+
+/* The RGB picture (as in a PPM) that head 0 of @g should show now */
+static uint8_t *expected_rgb(const Gpu *g)
+{
+    uint8_t *rgb = g_malloc((size_t)g->width * g->height * 3);
+    uint8_t raw[4], px[3];
+    uint32_t x, y;
+
+    for (y = 0; y < g->height; y++) {
+        for (x = 0; x < g->width; x++) {
+            pattern_rgb(g->seed, x, y, px);
+            encode_pixel(g->format, px, raw, rgb + ((size_t)y * g->width + x)
+                         * 3);
+        }
+    }
+    return rgb;
+}
+
+static void gpu_set_mode(Vm *vm, Gpu *g, uint32_t width, uint32_t height,
+                         uint32_t format, uint32_t pad, uint64_t offset)
+{
+    g->width = width;
+    g->height = height;
+    g->format = format;
+    g->stride = width * format_bpp(format) + pad;
+    g->offset = offset;
+    qpci_io_writel(g->dev, g->bar0, REG_HEAD0_ENABLE, 0);
+    qpci_io_writel(g->dev, g->bar0, REG_HEAD0_WIDTH, width);
+    qpci_io_writel(g->dev, g->bar0, REG_HEAD0_HEIGHT, height);
+    qpci_io_writel(g->dev, g->bar0, REG_HEAD0_STRIDE, g->stride);
+    qpci_io_writel(g->dev, g->bar0, REG_HEAD0_FORMAT, format);
+    qpci_io_writel(g->dev, g->bar0, REG_HEAD0_FB_OFFSET_LO, offset);
+    qpci_io_writel(g->dev, g->bar0, REG_HEAD0_FB_OFFSET_HI, offset >> 32);
+    qpci_io_writel(g->dev, g->bar0, REG_HEAD0_ENABLE, 1);
+}
+
+/* Write picture @seed into the scanout of @g, through BAR1 */
+static void gpu_draw(Vm *vm, Gpu *g, uint32_t seed)
+{
+    unsigned int bpp = format_bpp(g->format);
+    g_autofree uint8_t *buf = g_malloc0((size_t)g->stride * g->height);
+    uint8_t px[3], shown[3];
+    uint32_t x, y;
+
+    for (y = 0; y < g->height; y++) {
+        for (x = 0; x < g->width; x++) {
+            pattern_rgb(seed, x, y, px);
+            encode_pixel(g->format, px, buf + (size_t)y * g->stride + x * bpp,
+                         shown);
+        }
+    }
+    qtest_bufwrite(vm->qts, g->fb + g->offset, buf,
+                   (size_t)g->stride * g->height);
+    g->seed = seed;
+}
+
+/* Read a binary PPM; returns the RGB bytes */
+static uint8_t *read_ppm(const char *path, uint32_t *width, uint32_t *height)
+{
+    g_autofree char *data = NULL;
+    unsigned int w, h, max;
+    size_t len;
+    int n = 0;
+
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    g_assert_cmpint(sscanf(data, "P6 %u %u %u%n", &w, &h, &max, &n), ==, 3);
+    g_assert_cmpuint(max, ==, 255);
+    n++;                        /* the one whitespace byte after maxval */
+    g_assert_cmpuint(len, ==, n + (size_t)w * h * 3);
+    *width = w;
+    *height = h;
+    return g_memdup2(data + n, (size_t)w * h * 3);
+}
+
+/* @rgb must be exactly what @g shows; names the first wrong pixel */
+static void assert_picture(const Gpu *g, const uint8_t *rgb, uint32_t width,
+                           uint32_t height, const char *what)
+{
+    g_autofree uint8_t *want = expected_rgb(g);
+    size_t i;
+
+    if (width != g->width || height != g->height) {
+        g_error("%s of %s: %ux%u, want %ux%u", what, g->id, width, height,
+                g->width, g->height);
+    }
+    for (i = 0; i < (size_t)width * height * 3; i++) {
+        if (rgb[i] != want[i]) {
+            size_t px = i / 3;
+
+            g_error("%s of %s: pixel (%zu,%zu) is %02x%02x%02x, want "
+                    "%02x%02x%02x", what, g->id, px % width, px / width,
+                    rgb[px * 3], rgb[px * 3 + 1], rgb[px * 3 + 2],
+                    want[px * 3], want[px * 3 + 1], want[px * 3 + 2]);
+        }
+    }
+}
+
+/* Console polls are capped at console-fps: let the next one through. */
+static void wait_next_frame(void)
+{
+    g_usleep(60 * 1000);
+}
+
+static char *screendump(Vm *vm, const Gpu *g)
+{
+    g_autofree char *path = g_strdup_printf("%s/%s.ppm", vm->dir, g->id);
+    QDict *rsp;
+
+    wait_next_frame();
+    rsp = qtest_qmp(vm->qts, "{ 'execute': 'screendump', 'arguments': "
+                    "{ 'filename': %s, 'device': %s } }", path, g->id);
+    if (!qdict_haskey(rsp, "return")) {
+        g_error("screendump of %s failed: %s", g->id,
+                qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
+    }
+    qobject_unref(rsp);
+    return g_steal_pointer(&path);
+}
+
+static void assert_screendump(Vm *vm, const Gpu *g)
+{
+    g_autofree char *path = screendump(vm, g);
+    g_autofree uint8_t *rgb = NULL;
+    uint32_t w, h;
+
+    rgb = read_ppm(path, &w, &h);
+    assert_picture(g, rgb, w, h, "screendump");
+}
+
+/* Start QEMU with an nv-vgpu for each mdev in @uuids; stderr to a file */
+static Vm *vm_start(char **uuids, int n, const char *dev_props,
+                    const char *vnc_props)
+{
+    g_autoptr(GString) args = g_string_new("-machine q35 -nodefaults ");
+    g_autofree char *errlog = NULL;
+    Vm *vm = g_new0(Vm, 1);
+    int i, saved, fd;
+
+    vm->dir = g_dir_make_tmp("nv-vgpu-display-XXXXXX", NULL);
+    g_assert_nonnull(vm->dir);
+    vm->vnc = g_strdup_printf("%s/vnc.sock", vm->dir);
+    g_string_append_printf(args, "-vnc unix:%s%s ", vm->vnc,
+                           vnc_props ? vnc_props : "");
+    for (i = 0; i < n; i++) {
+        g_string_append_printf(args, "-device nv-vgpu,id=gpu%d,addr=%02x.0,"
+                               "sysfsdev=" MDEV_DEVICES "/%s,%s ", i, 4 + i,
+                               uuids[i], dev_props);
+    }
+
+    /* QEMU inherits our stderr: catch its warnings in a file. */
+    errlog = g_strdup_printf("%s/stderr", vm->dir);
+    fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    vm->qts = qtest_init(args->str);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fd);
+
+    vm->bus = qpci_new_pc(vm->qts, NULL);
+    vm->ngpus = n;
+    for (i = 0; i < n; i++) {
+        Gpu *g = &vm->gpu[i];
+
+        g->id = i ? "gpu1" : "gpu0";
+        g->uuid = g_strdup(uuids[i]);
+        g->dev = qpci_device_find(vm->bus, QPCI_DEVFN(4 + i, 0));
+        g_assert_nonnull(g->dev);
+        qpci_device_enable(g->dev);
+        g->bar0 = qpci_iomap(g->dev, 0, NULL);
+        /* BAR1 is beyond libqos' 32-bit window: place it by hand. */
+        g->fb = 0x400000000ULL + i * (uint64_t)GiB;
+        qpci_config_writel(g->dev, PCI_BASE_ADDRESS_1, (uint32_t)g->fb);
+        qpci_config_writel(g->dev, PCI_BASE_ADDRESS_2, g->fb >> 32);
+    }
+    return vm;
+}
+
+static char *vm_stderr(Vm *vm)
+{
+    g_autofree char *path = g_strdup_printf("%s/stderr", vm->dir);
+    char *s = NULL;
+
+    g_assert_true(g_file_get_contents(path, &s, NULL, NULL));
+    return s;
+}
+
+static void vm_quit(Vm *vm)
+{
+    g_autoptr(GDir) dir = NULL;
+    const char *name;
+    int i;
+
+    for (i = 0; i < vm->ngpus; i++) {
+        g_free(vm->gpu[i].dev);
+        g_free(vm->gpu[i].uuid);
+    }
+    qpci_free_pc(vm->bus);
+    qtest_quit(vm->qts);
+    dir = g_dir_open(vm->dir, 0, NULL);
+    while ((name = g_dir_read_name(dir))) {
+        g_autofree char *path = g_build_filename(vm->dir, name, NULL);
+
+        unlink(path);
+    }
+    rmdir(vm->dir);
+    g_free(vm->dir);
+    g_free(vm->vnc);
+    g_free(vm);
+}
+
+/* An mdev of type 1Q showing @plane ("region" or "dmabuf") planes */
+static char *mdev_with_plane(const char *plane)
+{
+    char *uuid = nvsim_create(TYPE_1Q);
+
+    mdev_attr_write(uuid, "nvsim/plane", plane);
+    return uuid;
+}
+
+static uint64_t console_counter(Vm *vm, const Gpu *g, const char *name)
+{
+    return qom_get_dev_uint(vm->qts, g->id, name);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Head 0 at two resolutions and three formats, with padded strides and a
+ * scanout that moves within the framebuffer: screendump shows exactly
+ * what the guest wrote, each time.
+ */
+static void test_modes(const void *opaque)
+{
+    const char *plane = opaque;
+    g_autofree char *uuid = NULL;
+    Gpu *g;
+    Vm *vm;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = mdev_with_plane(plane);
+    vm = vm_start(&uuid, 1, "console-fps=30", NULL);
+    g = &vm->gpu[0];
+
+    gpu_set_mode(vm, g, 640, 480, FMT_XRGB8888, 64, 0);
+    gpu_draw(vm, g, 1);
+    assert_screendump(vm, g);
+
+    /* a new picture in the same mode */
+    gpu_draw(vm, g, 2);
+    assert_screendump(vm, g);
+
+    /* mode change: larger, elsewhere in BAR1, another format */
+    gpu_set_mode(vm, g, 1280, 720, FMT_XBGR8888, 0, 16 * MiB);
+    gpu_draw(vm, g, 3);
+    assert_screendump(vm, g);
+
+    gpu_set_mode(vm, g, 320, 200, FMT_RGB565, 32, 4 * MiB);
+    gpu_draw(vm, g, 4);
+    assert_screendump(vm, g);
+
+    /* back to the first buffer, which still holds picture 2 */
+    gpu_set_mode(vm, g, 640, 480, FMT_XRGB8888, 64, 0);
+    g->seed = 2;
+    assert_screendump(vm, g);
+    g_assert_cmpuint(console_counter(vm, g, "x-console-bad-frames"), ==, 0);
+
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/*
+ * Every bad plane the driver can be made to report: QEMU keeps running,
+ * warns once per bad spell, keeps showing the last good frame and shows
+ * the next good one.
+ */
+static void test_bad_planes(const void *opaque)
+{
+    const char *plane = opaque;
+    static const struct {
+        const char *fault;
+        const char *why;
+        bool dmabuf_only;
+    } faults[] = {
+        { "huge", "plane size 65536x65536 is outside", false },
+        { "short_stride", "stride 1280 is below width 640 x 4", false },
+        { "bad_format", "unsupported DRM format NV?? (0x3f3f564e)", false },
+        { "small_dmabuf", "-byte buffer", true },
+        { "bad_offset", "cannot get dma-buf", true },
+    };
+    bool dmabuf = !strcmp(plane, "dmabuf");
+    g_autofree char *uuid = NULL;
+    g_autofree char *err = NULL;
+    uint64_t bad, warned = 0;
+    const char *p;
+    int i, j, seed = 10;
+    Gpu *g;
+    Vm *vm;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = mdev_with_plane(plane);
+    vm = vm_start(&uuid, 1, "console-fps=30", NULL);
+    g = &vm->gpu[0];
+    gpu_set_mode(vm, g, 640, 480, FMT_XRGB8888, 0, 0);
+    gpu_draw(vm, g, seed);
+    assert_screendump(vm, g);
+
+    for (i = 0; i < G_N_ELEMENTS(faults); i++) {
+        if (faults[i].dmabuf_only && !dmabuf) {
+            continue;
+        }
+        bad = console_counter(vm, g, "x-console-bad-frames");
+        mdev_attr_write(uuid, "nvsim/plane_fault", faults[i].fault);
+        /* several polls, one warning; the last good frame stays */
+        for (j = 0; j < 3; j++) {
+            assert_screendump(vm, g);
+        }
+        g_assert_cmpuint(console_counter(vm, g, "x-console-bad-frames"), >=,
+                         bad + 3);
+        warned++;
+
+        mdev_attr_write(uuid, "nvsim/plane_fault", "none");
+        gpu_draw(vm, g, ++seed);
+        assert_screendump(vm, g);
+    }
+
+    err = vm_stderr(vm);
+    for (i = 0, p = err; (p = strstr(p, "dropping frames")); i++, p++) {
+        /* count */
+    }
+    if (i != warned) {
+        g_error("%" PRIu64 " bad spells, %d warnings:\n%s", warned, i, err);
+    }
+    for (i = 0; i < G_N_ELEMENTS(faults); i++) {
+        if ((!faults[i].dmabuf_only || dmabuf) &&
+            !strstr(err, faults[i].why)) {
+            g_error("no warning says '%s' for plane_fault=%s:\n%s",
+                    faults[i].why, faults[i].fault, err);
+        }
+    }
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/* Two vGPUs, one of each plane kind, each with its own console */
+static void test_two_vgpus(void)
+{
+    g_autofree char *u0 = NULL, *u1 = NULL;
+    char *uuids[2];
+    Vm *vm;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuids[0] = u0 = mdev_with_plane("region");
+    uuids[1] = u1 = mdev_with_plane("dmabuf");
+    vm = vm_start(uuids, 2, "console-fps=30", NULL);
+
+    gpu_set_mode(vm, &vm->gpu[0], 800, 600, FMT_XRGB8888, 0, 0);
+    gpu_set_mode(vm, &vm->gpu[1], 1024, 768, FMT_XRGB8888, 0, 0);
+    gpu_draw(vm, &vm->gpu[0], 21);
+    gpu_draw(vm, &vm->gpu[1], 22);
+    assert_screendump(vm, &vm->gpu[0]);
+    assert_screendump(vm, &vm->gpu[1]);
+
+    vm_quit(vm);
+    nvsim_remove(u0);
+    nvsim_remove(u1);
+}
+
+/* display=off: no console; display=on with the console disabled: refused */
+static void test_display_off(void)
+{
+    g_autofree char *uuid = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *dev = NULL;
+    g_autofree char *err = NULL;
+    QTestState *qts;
+    QDict *rsp;
+    int status;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = nvsim_create(TYPE_1Q);
+    qts = qtest_initf("-machine q35 -nodefaults -device nv-vgpu,id=gpu0,"
+                      "sysfsdev=" MDEV_DEVICES "/%s,display=off", uuid);
+    path = g_strdup_printf("%s/nv-vgpu-off.ppm", g_get_tmp_dir());
+    rsp = qtest_qmp(qts, "{ 'execute': 'screendump', 'arguments': "
+                    "{ 'filename': %s, 'device': 'gpu0' } }", path);
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"),
+                            "is not bound to a QemuConsole"));
+    qobject_unref(rsp);
+    g_assert_cmpuint(qom_get_dev_uint(qts, "gpu0", "x-console-polls"), ==, 0);
+    qtest_quit(qts);
+
+    /* the host driver has the console off: auto starts, on is refused */
+    mdev_attr_write(uuid, "nvidia/vgpu_params", "disable_vnc=1");
+    qts = qtest_initf("-machine q35 -nodefaults -device nv-vgpu,id=gpu0,"
+                      "sysfsdev=" MDEV_DEVICES "/%s", uuid);
+    rsp = qtest_qmp(qts, "{ 'execute': 'screendump', 'arguments': "
+                    "{ 'filename': %s, 'device': 'gpu0' } }", path);
+    g_assert_true(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+    qtest_quit(qts);
+
+    dev = g_strdup_printf("timeout -s KILL 60 %s -machine q35 -accel qtest "
+                          "-nodefaults -display none -device nv-vgpu,"
+                          "sysfsdev=" MDEV_DEVICES "/%s,display=on",
+                          g_getenv("QTEST_QEMU_BINARY"), uuid);
+    g_assert_true(g_spawn_command_line_sync(dev, NULL, &err, &status, NULL));
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    if (!strstr(err, "display=on, but the vGPU offers no display plane")) {
+        g_error("display=on with disable_vnc=1: %s", err);
+    }
+    mdev_attr_write(uuid, "nvidia/vgpu_params", "");
+    nvsim_remove(uuid);
+}
+
+/* The guest's monitor: preferred mode from xres/yres, default 1280x800 */
+static void assert_guest_edid(Vm *vm, Gpu *g, uint32_t width,
+                              uint32_t height)
+{
+    uint8_t edid[128];
+    uint32_t size, i;
+
+    /* the monitor is plugged in by the time the guest looks */
+    g_assert_cmpuint(qpci_io_readl(g->dev, g->bar0, REG_EDID_LINK), ==, 1);
+    size = qpci_io_readl(g->dev, g->bar0, REG_EDID_SIZE);
+    g_assert_cmpuint(size, >=, 128);
+    g_assert_cmpuint(size % 128, ==, 0);
+    for (i = 0; i < 128; i++) {
+        edid[i] = qpci_io_readb(g->dev, g->bar0, REG_EDID_DATA + i);
+    }
+    g_assert_cmphex(ldq_be_p(edid), ==, 0x00ffffffffffff00ULL);
+    /* the first detailed timing is the preferred mode */
+    g_assert_cmpuint(edid[56] | (edid[58] & 0xf0) << 4, ==, width);
+    g_assert_cmpuint(edid[59] | (edid[61] & 0xf0) << 4, ==, height);
+}
+
+static void test_edid(void)
+{
+    g_autofree char *uuid = NULL;
+    Vm *vm;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = nvsim_create(TYPE_1Q);
+    vm = vm_start(&uuid, 1, "xres=1600,yres=900", NULL);
+    assert_guest_edid(vm, &vm->gpu[0], 1600, 900);
+    vm_quit(vm);
+
+    vm = vm_start(&uuid, 1, "display=auto", NULL);
+    assert_guest_edid(vm, &vm->gpu[0], 1280, 800);
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/*
+ * No display client, no polling; screendumps in a burst are capped at
+ * console-fps.
+ */
+static void test_frame_cap(void)
+{
+    g_autofree char *uuid = NULL;
+    gint64 start;
+    double secs;
+    uint64_t polls;
+    Gpu *g;
+    Vm *vm;
+    int i;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = mdev_with_plane("region");
+    vm = vm_start(&uuid, 1, "console-fps=5", NULL);
+    g = &vm->gpu[0];
+    gpu_set_mode(vm, g, 640, 480, FMT_XRGB8888, 0, 0);
+    gpu_draw(vm, g, 5);
+    /* VNC is listening, but nobody is connected */
+    g_usleep(1500 * 1000);
+    g_assert_cmpuint(console_counter(vm, g, "x-console-polls"), ==, 0);
+
+    start = g_get_monotonic_time();
+    for (i = 0; i < 20; i++) {
+        QDict *rsp = qtest_qmp(vm->qts, "{ 'execute': 'screendump', "
+                               "'arguments': { 'filename': '/dev/null', "
+                               "'device': 'gpu0' } }");
+        qobject_unref(rsp);
+    }
+    secs = (g_get_monotonic_time() - start) / 1e6;
+    polls = console_counter(vm, g, "x-console-polls");
+    g_assert_cmpuint(polls, >=, 1);
+    g_assert_cmpuint(polls, <=, 1 + (uint64_t)(secs * 5) + 1);
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/* ---------------------------------------------------------------------- */
+/* A real VNC client (tests/vnc/vgpu-vnc-client, on libvncclient) */
+
+static const char *vnc_client(void)
+{
+    const char *client = g_getenv("VGPU_VNC_CLIENT");
+
+    if (!client || !g_file_test(client, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_test_skip("needs VGPU_VNC_CLIENT, the libvncclient test client "
+                    "(make vnc-client)");
+        return NULL;
+    }
+    return client;
+}
+
+static void assert_vnc_snapshot(Vm *vm, const Gpu *g, const char *client)
+{
+    g_autofree char *server = g_strdup_printf("unix:%s", vm->vnc);
+    g_autofree char *path = g_strdup_printf("%s/vnc.ppm", vm->dir);
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree uint8_t *rgb = NULL;
+    const char *argv[] = {
+        client, "--timeout-ms", "30000", "--snapshot", path, server, NULL
+    };
+    uint32_t w, h;
+    int status;
+
+    wait_next_frame();
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL,
+                               &out, &err, &status, NULL));
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        g_error("%s: %s%s", client, out, err);
+    }
+    rgb = read_ppm(path, &w, &h);
+    assert_picture(g, rgb, w, h, "VNC picture");
+}
+
+/* A line of the client's output, or NULL at its end */
+static char *read_line(GIOChannel *ch)
+{
+    char *line = NULL;
+
+    if (g_io_channel_read_line(ch, &line, NULL, NULL, NULL) !=
+        G_IO_STATUS_NORMAL) {
+        return NULL;
+    }
+    g_strchomp(line);
+    return line;
+}
+
+/*
+ * The client sees exactly the guest's picture; a change inside one tile
+ * reaches it as an update of that tile, not of the whole screen.
+ */
+static void test_vnc(const void *opaque)
+{
+    const char *plane = opaque;
+    const char *client = vnc_client();
+    const uint32_t tx = 3 * TILE, ty = 2 * TILE;
+    g_autofree char *uuid = NULL;
+    g_autofree char *server = NULL, *final = NULL;
+    g_autofree uint8_t *rgb = NULL;
+    g_autoptr(GIOChannel) ch = NULL;
+    uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0, w, h;
+    uint64_t area = 0, tiles;
+    const char *argv[8];
+    uint8_t row[TILE * 4];
+    char *line;
+    GPid pid;
+    int out, status, y, i, rects = 0;
+    Gpu *g;
+    Vm *vm;
+
+    if (nvsim_skip_test() || !client) {
+        return;
+    }
+    uuid = mdev_with_plane(plane);
+    vm = vm_start(&uuid, 1, "console-fps=30", NULL);
+    g = &vm->gpu[0];
+    gpu_set_mode(vm, g, 1024, 768, FMT_XRGB8888, 0, 0);
+    gpu_draw(vm, g, 31);
+    assert_vnc_snapshot(vm, g, client);
+
+    server = g_strdup_printf("unix:%s", vm->vnc);
+    final = g_strdup_printf("%s/final.ppm", vm->dir);
+    i = 0;
+    argv[i++] = client;
+    argv[i++] = "--watch";
+    argv[i++] = "--quiet-ms";
+    argv[i++] = "1500";
+    argv[i++] = "--snapshot";
+    argv[i++] = final;
+    argv[i++] = server;
+    argv[i] = NULL;
+    g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
+                                           G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                           NULL, &pid, NULL, &out, NULL,
+                                           NULL));
+    ch = g_io_channel_unix_new(out);
+    g_io_channel_set_close_on_unref(ch, true);
+    line = read_line(ch);
+    g_assert_nonnull(line);
+    g_assert_cmpstr(line, ==, "ready 1024x768");
+    g_free(line);
+    tiles = console_counter(vm, g, "x-console-tiles");
+
+    /* one tile turns white */
+    memset(row, 0xff, sizeof(row));
+    for (y = 0; y < TILE; y++) {
+        qtest_memwrite(vm->qts, g->fb + (uint64_t)(ty + y) * g->stride +
+                       tx * 4, row, sizeof(row));
+    }
+    while ((line = read_line(ch))) {
+        uint32_t rx, ry, rw, rh;
+
+        if (sscanf(line, "rect %u %u %u %u", &rx, &ry, &rw, &rh) == 4) {
+            x0 = MIN(x0, rx);
+            y0 = MIN(y0, ry);
+            x1 = MAX(x1, rx + rw);
+            y1 = MAX(y1, ry + rh);
+            area += (uint64_t)rw * rh;
+            rects++;
+        }
+        g_free(line);
+    }
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_spawn_close_pid(pid);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* the updates cover that tile, and only it */
+    g_assert_cmpint(rects, >=, 1);
+    g_assert_cmpuint(x0, ==, tx);
+    g_assert_cmpuint(y0, ==, ty);
+    g_assert_cmpuint(x1, ==, tx + TILE);
+    g_assert_cmpuint(y1, ==, ty + TILE);
+    g_assert_cmpuint(area, <=, 2 * TILE * TILE);
+
+    /* and the client's picture is the guest's, white tile included */
+    rgb = read_ppm(final, &w, &h);
+    g_assert_cmpuint(w, ==, g->width);
+    g_assert_cmpuint(h, ==, g->height);
+    for (y = 0; y < TILE; y++) {
+        uint8_t *p = rgb + ((size_t)(ty + y) * w + tx) * 3;
+
+        for (i = 0; i < TILE * 3; i++) {
+            g_assert_cmphex(p[i], ==, 0xff);
+        }
+        memset(p, 0, TILE * 3);         /* compare the rest below */
+    }
+    {
+        g_autofree uint8_t *want = expected_rgb(g);
+
+        for (y = 0; y < TILE; y++) {
+            memset(want + ((size_t)(ty + y) * w + tx) * 3, 0, TILE * 3);
+        }
+        g_assert_cmpmem(rgb, (size_t)w * h * 3, want, (size_t)w * h * 3);
+    }
+    /* the console copied that one tile (maybe half-written, then done) */
+    tiles = console_counter(vm, g, "x-console-tiles") - tiles;
+    g_assert_cmpuint(tiles, >=, 1);
+    g_assert_cmpuint(tiles, <=, 2);
+
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/* -vnc ...,display=gpu1 shows the second vGPU */
+static void test_vnc_display_id(void)
+{
+    const char *client = vnc_client();
+    g_autofree char *u0 = NULL, *u1 = NULL;
+    char *uuids[2];
+    Vm *vm;
+
+    if (nvsim_skip_test() || !client) {
+        return;
+    }
+    uuids[0] = u0 = mdev_with_plane("dmabuf");
+    uuids[1] = u1 = mdev_with_plane("region");
+    vm = vm_start(uuids, 2, "console-fps=30", ",display=gpu1");
+    gpu_set_mode(vm, &vm->gpu[0], 640, 480, FMT_XRGB8888, 0, 0);
+    gpu_set_mode(vm, &vm->gpu[1], 800, 600, FMT_XRGB8888, 0, 0);
+    gpu_draw(vm, &vm->gpu[0], 41);
+    gpu_draw(vm, &vm->gpu[1], 42);
+    assert_vnc_snapshot(vm, &vm->gpu[1], client);
+    assert_screendump(vm, &vm->gpu[0]);
+
+    vm_quit(vm);
+    nvsim_remove(u0);
+    nvsim_remove(u1);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_data_func("/nv-vgpu/display/region/modes", "region",
+                        test_modes);
+    qtest_add_data_func("/nv-vgpu/display/dmabuf/modes", "dmabuf",
+                        test_modes);
+    qtest_add_data_func("/nv-vgpu/display/region/bad-planes", "region",
+                        test_bad_planes);
+    qtest_add_data_func("/nv-vgpu/display/dmabuf/bad-planes", "dmabuf",
+                        test_bad_planes);
+    qtest_add_data_func("/nv-vgpu/display/region/vnc", "region", test_vnc);
+    qtest_add_data_func("/nv-vgpu/display/dmabuf/vnc", "dmabuf", test_vnc);
+    qtest_add_func("/nv-vgpu/display/two-vgpus", test_two_vgpus);
+    qtest_add_func("/nv-vgpu/display/vnc-display-id", test_vnc_display_id);
+    qtest_add_func("/nv-vgpu/display/off", test_display_off);
+    qtest_add_func("/nv-vgpu/display/edid", test_edid);
+    qtest_add_func("/nv-vgpu/display/frame-cap", test_frame_cap);
+    return g_test_run();
+}
