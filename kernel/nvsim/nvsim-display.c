@@ -5,7 +5,10 @@
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/list.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/pagemap.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -214,11 +217,49 @@ out_unlock:
 /* ------------------------------------------------------------------ */
 /* dma-buf export of the scanout */
 
+/*
+ * Protects every nvsim_dev.dmabufs list and the @nd and @node fields of
+ * every struct nvsim_dmabuf.  It is global, not per device, because a
+ * dma-buf may outlive its device: nvsim_dmabuf_detach_all() clears @nd
+ * under it before the device is freed, and the dma-buf's page_mkwrite,
+ * map and release callbacks look at @nd only while holding it.  Order:
+ * mmap_lock and the dma-buf's reservation lock -> nvsim_dmabuf_lock ->
+ * i_mmap_rwsem (zaps) and the framebuffer xa_lock.
+ */
+static DEFINE_MUTEX(nvsim_dmabuf_lock);
+
 struct nvsim_dmabuf {
-	/* immutable after export; every page holds a reference */
+	/*
+	 * Immutable after export; every page holds a reference.  @first is
+	 * the framebuffer page index of pages[0], @mapping the dma-buf
+	 * file's, which its mmaps are linked into.
+	 */
 	struct page **pages;
 	unsigned long npages;
+	unsigned long first;
+	struct address_space *mapping;
+
+	/*
+	 * Protected by nvsim_dmabuf_lock: the exporting device, NULL once
+	 * it is gone, and the link in its ->dmabufs while @nd is set.
+	 */
+	struct nvsim_dev *nd;
+	struct list_head node;
 };
+
+/*
+ * The importer's device may write to the pages, and nothing can tell
+ * when: have them resent at every STOP_COPY from now on.
+ */
+static void nvsim_dmabuf_mark_dma_write(struct nvsim_dmabuf *nb)
+{
+	unsigned long i;
+
+	mutex_lock(&nvsim_dmabuf_lock);
+	for (i = 0; nb->nd && i < nb->npages; i++)
+		nvsim_fb_mark(nb->nd, nb->first + i, NVSIM_FB_DMA_WRITE);
+	mutex_unlock(&nvsim_dmabuf_lock);
+}
 
 static struct sg_table *nvsim_dmabuf_map(struct dma_buf_attachment *at,
 					 enum dma_data_direction dir)
@@ -237,6 +278,8 @@ static struct sg_table *nvsim_dmabuf_map(struct dma_buf_attachment *at,
 	ret = dma_map_sgtable(at->dev, sgt, dir, 0);
 	if (ret)
 		goto err_table;
+	if (dir != DMA_TO_DEVICE)
+		nvsim_dmabuf_mark_dma_write(nb);
 	return sgt;
 
 err_table:
@@ -260,6 +303,10 @@ static void nvsim_dmabuf_release(struct dma_buf *buf)
 	struct nvsim_dmabuf *nb = buf->priv;
 	unsigned long i;
 
+	mutex_lock(&nvsim_dmabuf_lock);
+	if (nb->nd)
+		list_del(&nb->node);
+	mutex_unlock(&nvsim_dmabuf_lock);
 	for (i = 0; i < nb->npages; i++)
 		put_page(nb->pages[i]);
 	kvfree(nb->pages);
@@ -279,9 +326,60 @@ static vm_fault_t nvsim_dmabuf_vm_fault(struct vm_fault *vmf)
 	return 0;
 }
 
+/*
+ * Like BAR1 mmaps, shared writable dma-buf mmaps are write-notified: the
+ * first store to a page after it was mapped, or after the migration
+ * stream sent it (nvsim_dmabuf_write_protect()), lands here and marks
+ * the framebuffer page dirty.  Once the device is gone there is nothing
+ * left to track.
+ */
+static vm_fault_t nvsim_dmabuf_vm_mkwrite(struct vm_fault *vmf)
+{
+	struct nvsim_dmabuf *nb = vmf->vma->vm_private_data;
+	struct folio *folio = page_folio(vmf->page);
+
+	mutex_lock(&nvsim_dmabuf_lock);
+	if (nb->nd)
+		nvsim_fb_mark(nb->nd, nb->first + vmf->pgoff, NVSIM_FB_DIRTY);
+	mutex_unlock(&nvsim_dmabuf_lock);
+	/* our pages have no ->mapping: hand the core a locked folio */
+	folio_lock(folio);
+	return VM_FAULT_LOCKED;
+}
+
 static const struct vm_operations_struct nvsim_dmabuf_vm_ops = {
 	.fault = nvsim_dmabuf_vm_fault,
+	.page_mkwrite = nvsim_dmabuf_vm_mkwrite,
 };
+
+/* zap framebuffer page @idx in the mmaps of @nd's live dma-bufs */
+void nvsim_dmabuf_write_protect(struct nvsim_dev *nd, unsigned long idx)
+{
+	struct nvsim_dmabuf *nb;
+
+	mutex_lock(&nvsim_dmabuf_lock);
+	list_for_each_entry(nb, &nd->dmabufs, node) {
+		if (idx < nb->first || idx - nb->first >= nb->npages)
+			continue;
+		unmap_mapping_range(nb->mapping,
+				    (loff_t)(idx - nb->first) << PAGE_SHIFT,
+				    PAGE_SIZE, 0);
+	}
+	mutex_unlock(&nvsim_dmabuf_lock);
+}
+
+/* the device is being freed: its dma-bufs live on, untracked */
+void nvsim_dmabuf_detach_all(struct nvsim_dev *nd)
+{
+	struct nvsim_dmabuf *nb, *tmp;
+
+	mutex_lock(&nvsim_dmabuf_lock);
+	list_for_each_entry_safe(nb, tmp, &nd->dmabufs, node) {
+		list_del(&nb->node);
+		nb->nd = NULL;
+	}
+	mutex_unlock(&nvsim_dmabuf_lock);
+}
 
 static int nvsim_dmabuf_mmap(struct dma_buf *buf, struct vm_area_struct *vma)
 {
@@ -356,6 +454,7 @@ long nvsim_get_gfx_dmabuf(struct nvsim_dev *nd, unsigned long arg)
 		goto err_free;
 	}
 	first = p.offset >> PAGE_SHIFT;
+	nb->first = first;
 	for (i = 0; i < nb->npages; i++) {
 		struct page *page = nvsim_fb_page(nd, first + i, true);
 
@@ -365,9 +464,6 @@ long nvsim_get_gfx_dmabuf(struct nvsim_dev *nd, unsigned long arg)
 		}
 		get_page(page);
 		nb->pages[i] = page;
-		/* writes through the dma-buf are invisible to us */
-		nvsim_fb_mark(nd, first + i, NVSIM_FB_MAPPED);
-		nvsim_fb_mark(nd, first + i, NVSIM_FB_DIRTY);
 	}
 
 	exp.ops = &nvsim_dmabuf_ops;
@@ -380,7 +476,15 @@ long nvsim_get_gfx_dmabuf(struct nvsim_dev *nd, unsigned long arg)
 		goto err_pages;
 	}
 
-	/* from here on nvsim_dmabuf_release() owns @nb */
+	/*
+	 * From here on nvsim_dmabuf_release() owns @nb.  Track it before
+	 * userspace can map it: nothing has written to it yet.
+	 */
+	nb->mapping = buf->file->f_mapping;
+	mutex_lock(&nvsim_dmabuf_lock);
+	nb->nd = nd;
+	list_add(&nb->node, &nd->dmabufs);
+	mutex_unlock(&nvsim_dmabuf_lock);
 	fd = dma_buf_fd(buf, O_CLOEXEC);
 	if (fd < 0)
 		dma_buf_put(buf);

@@ -2,8 +2,9 @@
 /*
  * nvsim - simulated NVIDIA vGPU mdev parent driver
  *
- * Module setup: the "nvsim" parent device, vGPU types, mdev probe/remove,
- * sysfs attributes and the VFIO device ops table.
+ * Module setup: the "nvsim" parent device (and optionally a second one,
+ * "nvsim2"), vGPU types, mdev probe/remove, sysfs attributes and the VFIO
+ * device ops table.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -21,10 +22,15 @@ module_param(fb_budget_mb, uint, 0444);
 MODULE_PARM_DESC(fb_budget_mb,
 		 "Framebuffer MiB shared by all vGPUs (default 8192)");
 
-char *nvsim_driver_version = "550.127.05";
+static char *nvsim_driver_version = "550.127.05";
 module_param_named(driver_version, nvsim_driver_version, charp, 0444);
 MODULE_PARM_DESC(driver_version,
 		 "Reported host driver version (default 550.127.05)");
+
+static char *parent2_driver_version = "";
+module_param(parent2_driver_version, charp, 0444);
+MODULE_PARM_DESC(parent2_driver_version,
+		 "Host driver version of a second parent \"nvsim2\" (default: empty, no second parent)");
 
 static char *plane = "region";
 module_param(plane, charp, 0444);
@@ -32,16 +38,16 @@ MODULE_PARM_DESC(plane, "Default GFX plane kind: region or dmabuf");
 
 static enum nvsim_plane_mode nvsim_default_plane;
 
-/* protects fb_used_mb and nvsim_type.instances */
+/* protects nvsim_parent.fb_used_mb and nvsim_type.instances */
 static DEFINE_MUTEX(nvsim_parent_lock);
-static unsigned int fb_used_mb;
 
 #define NVSIM_TYPE(_num, _name, _heads, _frl, _fb, _x, _y, _max)	\
 	{ .number = _num, .name = _name, .num_heads = _heads,		\
 	  .frl = _frl, .fb_mb = _fb, .max_x = _x, .max_y = _y,		\
 	  .max_instance = _max }
 
-static struct nvsim_type nvsim_types[] = {
+/* every parent offers these types, each parent with its own copy */
+static const struct nvsim_type nvsim_type_table[] = {
 	NVSIM_TYPE(63,  "GRID P4-1Q", 4, 60, 1024, 5120, 2880, 8),
 	NVSIM_TYPE(65,  "GRID P4-2Q", 4, 60, 2048, 5120, 2880, 4),
 	NVSIM_TYPE(68,  "GRID P4-4Q", 4, 60, 4096, 5120, 2880, 2),
@@ -49,14 +55,32 @@ static struct nvsim_type nvsim_types[] = {
 	NVSIM_TYPE(157, "GRID P4-1B", 1, 45, 1024, 2560, 1600, 8),
 };
 
-static struct mdev_type *nvsim_mtypes[ARRAY_SIZE(nvsim_types)];
+#define NVSIM_NR_TYPES		ARRAY_SIZE(nvsim_type_table)
+#define NVSIM_NAME2		NVSIM_NAME "2"
+
+/*
+ * A parent: a class device with its own host driver version, types and
+ * framebuffer budget (fb_budget_mb each).  Everything but @fb_used_mb and
+ * the types' instance counts is set up by nvsim_parent_add() before the
+ * parent is registered and is constant until nvsim_parent_del().
+ */
+struct nvsim_parent {
+	struct mdev_parent mparent;
+	struct device *dev;		/* NULL: not registered */
+	const char *name;
+	const char *driver_version;
+	struct nvsim_type types[NVSIM_NR_TYPES];
+	struct mdev_type *mtypes[NVSIM_NR_TYPES];
+	/* protected by nvsim_parent_lock */
+	unsigned int fb_used_mb;
+};
+
+/* "nvsim", and "nvsim2" when parent2_driver_version is set */
+static struct nvsim_parent nvsim_parents[2];
 
 static struct class nvsim_class = {
 	.name = NVSIM_NAME,
 };
-
-static struct device *nvsim_parent_dev;
-static struct mdev_parent nvsim_parent;
 
 static struct nvsim_type *to_nvsim_type(struct mdev_type *mtype)
 {
@@ -69,7 +93,9 @@ static struct nvsim_type *to_nvsim_type(struct mdev_type *mtype)
 static ssize_t driver_version_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%s\n", nvsim_driver_version);
+	struct nvsim_parent *p = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%s\n", p->driver_version);
 }
 static DEVICE_ATTR_RO(driver_version);
 
@@ -83,10 +109,11 @@ static DEVICE_ATTR_RO(fb_budget_mb);
 static ssize_t fb_used_mb_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
+	struct nvsim_parent *p = dev_get_drvdata(dev);
 	unsigned int used;
 
 	mutex_lock(&nvsim_parent_lock);
-	used = fb_used_mb;
+	used = p->fb_used_mb;
 	mutex_unlock(&nvsim_parent_lock);
 	return sysfs_emit(buf, "%u\n", used);
 }
@@ -389,9 +416,11 @@ static int nvsim_init_dev(struct vfio_device *vdev)
 		return -ENOMEM;
 	nd->mdev = mdev;
 	nd->type = type;
+	nd->driver_version = type->parent->driver_version;
 	nd->fb_size = (u64)type->fb_mb << 20;
 	nd->fb_pages = nd->fb_size >> PAGE_SHIFT;
 	xa_init(&nd->fb);
+	INIT_LIST_HEAD(&nd->dmabufs);
 	atomic_long_set(&nd->fb_nr_pages, 0);
 	atomic_long_set(&nd->fb_nr_dirty, 0);
 	atomic_set(&nd->mig_fail, NVSIM_MF_NONE);
@@ -417,6 +446,7 @@ static void nvsim_release_dev(struct vfio_device *vdev)
 {
 	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
 
+	nvsim_dmabuf_detach_all(nd);
 	nvsim_fb_free(nd);
 	put_page(nd->blank_page);
 	mutex_destroy(&nd->lock);
@@ -487,10 +517,11 @@ static const struct vfio_device_ops nvsim_vfio_ops = {
 
 static unsigned int nvsim_available_locked(const struct nvsim_type *t)
 {
+	unsigned int used = t->parent->fb_used_mb;
 	unsigned int by_budget, by_type;
 
-	by_budget = fb_used_mb >= fb_budget_mb ? 0 :
-		    (fb_budget_mb - fb_used_mb) / t->fb_mb;
+	by_budget = used >= fb_budget_mb ? 0 :
+		    (fb_budget_mb - used) / t->fb_mb;
 	by_type = t->instances >= t->max_instance ? 0 :
 		  t->max_instance - t->instances;
 	return min(by_budget, by_type);
@@ -525,7 +556,7 @@ static int nvsim_reserve(struct nvsim_type *t)
 		ret = -ENOSPC;
 	} else {
 		t->instances++;
-		fb_used_mb += t->fb_mb;
+		t->parent->fb_used_mb += t->fb_mb;
 	}
 	mutex_unlock(&nvsim_parent_lock);
 	return ret;
@@ -535,7 +566,7 @@ static void nvsim_unreserve(struct nvsim_type *t)
 {
 	mutex_lock(&nvsim_parent_lock);
 	t->instances--;
-	fb_used_mb -= t->fb_mb;
+	t->parent->fb_used_mb -= t->fb_mb;
 	mutex_unlock(&nvsim_parent_lock);
 }
 
@@ -596,9 +627,65 @@ static struct mdev_driver nvsim_mdev_driver = {
 
 /* ------------------------------------------------------------------ */
 
-static int __init nvsim_init(void)
+static bool nvsim_version_ok(const char *v)
+{
+	return v && *v && strlen(v) < NVSIM_DRIVER_VERSION_MAX;
+}
+
+/* create and register parent @p; undone by nvsim_parent_del() */
+static int nvsim_parent_add(struct nvsim_parent *p, const char *name,
+			    const char *driver_version)
 {
 	unsigned int i;
+	int ret;
+
+	p->name = name;
+	p->driver_version = driver_version;
+	p->fb_used_mb = 0;
+	for (i = 0; i < NVSIM_NR_TYPES; i++) {
+		struct nvsim_type *t = &p->types[i];
+
+		*t = nvsim_type_table[i];
+		t->parent = p;
+		snprintf(t->sysfs_name, sizeof(t->sysfs_name), "%u", t->number);
+		t->mtype.sysfs_name = t->sysfs_name;
+		t->mtype.pretty_name = t->name;
+		t->instances = 0;
+		p->mtypes[i] = &t->mtype;
+	}
+
+	p->dev = device_create_with_groups(&nvsim_class, NULL, MKDEV(0, 0), p,
+					   nvsim_parent_groups, "%s", name);
+	if (IS_ERR(p->dev)) {
+		ret = PTR_ERR(p->dev);
+		goto err_clear;
+	}
+
+	ret = mdev_register_parent(&p->mparent, p->dev, &nvsim_mdev_driver,
+				   p->mtypes, NVSIM_NR_TYPES);
+	if (ret)
+		goto err_device;
+	return 0;
+
+err_device:
+	device_unregister(p->dev);
+err_clear:
+	p->dev = NULL;
+	return ret;
+}
+
+static void nvsim_parent_del(struct nvsim_parent *p)
+{
+	if (!p->dev)
+		return;
+	mdev_unregister_parent(&p->mparent);
+	device_unregister(p->dev);
+	p->dev = NULL;
+}
+
+static int __init nvsim_init(void)
+{
+	bool second = parent2_driver_version && *parent2_driver_version;
 	int ret;
 
 	ret = sysfs_match_string(nvsim_plane_names, plane);
@@ -607,55 +694,47 @@ static int __init nvsim_init(void)
 		return -EINVAL;
 	}
 	nvsim_default_plane = ret;
-	if (!nvsim_driver_version || !*nvsim_driver_version ||
-	    strlen(nvsim_driver_version) >= 28) {
+	if (!nvsim_version_ok(nvsim_driver_version)) {
 		pr_err("invalid driver_version\n");
 		return -EINVAL;
 	}
-
-	for (i = 0; i < ARRAY_SIZE(nvsim_types); i++) {
-		struct nvsim_type *t = &nvsim_types[i];
-
-		snprintf(t->sysfs_name, sizeof(t->sysfs_name), "%u", t->number);
-		t->mtype.sysfs_name = t->sysfs_name;
-		t->mtype.pretty_name = t->name;
-		t->instances = 0;
-		nvsim_mtypes[i] = &t->mtype;
+	if (second && !nvsim_version_ok(parent2_driver_version)) {
+		pr_err("invalid parent2_driver_version\n");
+		return -EINVAL;
 	}
-	fb_used_mb = 0;
 
 	ret = class_register(&nvsim_class);
 	if (ret)
 		return ret;
 
-	nvsim_parent_dev = device_create_with_groups(&nvsim_class, NULL,
-						     MKDEV(0, 0), NULL,
-						     nvsim_parent_groups,
-						     NVSIM_NAME);
-	if (IS_ERR(nvsim_parent_dev)) {
-		ret = PTR_ERR(nvsim_parent_dev);
-		goto err_class;
-	}
-
 	ret = mdev_register_driver(&nvsim_mdev_driver);
 	if (ret)
-		goto err_device;
+		goto err_class;
 
-	ret = mdev_register_parent(&nvsim_parent, nvsim_parent_dev,
-				   &nvsim_mdev_driver, nvsim_mtypes,
-				   ARRAY_SIZE(nvsim_mtypes));
+	ret = nvsim_parent_add(&nvsim_parents[0], NVSIM_NAME,
+			       nvsim_driver_version);
 	if (ret)
 		goto err_driver;
+
+	if (second) {
+		ret = nvsim_parent_add(&nvsim_parents[1], NVSIM_NAME2,
+				       parent2_driver_version);
+		if (ret)
+			goto err_parent;
+	}
 
 	pr_info("simulated vGPU parent ready (budget %u MiB, driver %s, %s planes)\n",
 		fb_budget_mb, nvsim_driver_version,
 		nvsim_plane_names[nvsim_default_plane]);
+	if (second)
+		pr_info("second parent %s ready (budget %u MiB, driver %s)\n",
+			NVSIM_NAME2, fb_budget_mb, parent2_driver_version);
 	return 0;
 
+err_parent:
+	nvsim_parent_del(&nvsim_parents[0]);
 err_driver:
 	mdev_unregister_driver(&nvsim_mdev_driver);
-err_device:
-	device_unregister(nvsim_parent_dev);
 err_class:
 	class_unregister(&nvsim_class);
 	return ret;
@@ -663,9 +742,9 @@ err_class:
 
 static void __exit nvsim_exit(void)
 {
-	mdev_unregister_parent(&nvsim_parent);
+	nvsim_parent_del(&nvsim_parents[1]);
+	nvsim_parent_del(&nvsim_parents[0]);
 	mdev_unregister_driver(&nvsim_mdev_driver);
-	device_unregister(nvsim_parent_dev);
 	class_unregister(&nvsim_class);
 }
 

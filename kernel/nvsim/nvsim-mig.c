@@ -24,8 +24,6 @@
 				 NVSIM_MIG_MAX_PAYLOAD)
 #define NVSIM_MIG_PAGE_REC	(sizeof(struct nvsim_mig_record) + \
 				 NVSIM_MIG_PAGE_SIZE)
-#define NVSIM_MIG_TAIL		(3 * sizeof(struct nvsim_mig_record) + \
-				 8 * (NVSIM_R_COUNT + NVSIM_MIG_MAX_PAIRS))
 
 struct nvsim_mig_file {
 	struct file *filp;
@@ -104,7 +102,7 @@ static void nvsim_mig_put_header(struct nvsim_mig_file *migf)
 	h->type = cpu_to_le32(nd->type->number);
 	h->page_size = cpu_to_le32(NVSIM_MIG_PAGE_SIZE);
 	h->fb_size = cpu_to_le64(nd->fb_size);
-	strscpy(h->driver_version, nvsim_driver_version,
+	strscpy(h->driver_version, nd->driver_version,
 		sizeof(h->driver_version));
 	h->crc = cpu_to_le32(nvsim_crc(h, offsetof(typeof(*h), crc), NULL, 0));
 	migf->buf_len = sizeof(*h);
@@ -234,7 +232,7 @@ static int nvsim_mig_check_header(struct nvsim_mig_file *migf)
 	    le64_to_cpu(h->fb_size) != nd->fb_size)
 		return -EINVAL;
 	if (!memchr(h->driver_version, 0, sizeof(h->driver_version)) ||
-	    !nvsim_same_major(h->driver_version, nvsim_driver_version))
+	    !nvsim_same_major(h->driver_version, nd->driver_version))
 		return -EINVAL;
 	return 0;
 }
@@ -517,13 +515,14 @@ void nvsim_mig_reset_locked(struct nvsim_dev *nd)
 	nd->mig_state = VFIO_DEVICE_STATE_RUNNING;
 }
 
-static void nvsim_mark_pages_dirty(struct nvsim_dev *nd, bool mapped_only)
+/* mark every present page dirty, or only the NVSIM_FB_DMA_WRITE ones */
+static void nvsim_mark_pages_dirty(struct nvsim_dev *nd, bool dma_write_only)
 {
 	struct page *page;
 	unsigned long idx;
 
-	if (mapped_only) {
-		xa_for_each_marked(&nd->fb, idx, page, NVSIM_FB_MAPPED) {
+	if (dma_write_only) {
+		xa_for_each_marked(&nd->fb, idx, page, NVSIM_FB_DMA_WRITE) {
 			nvsim_fb_mark(nd, idx, NVSIM_FB_DIRTY);
 			cond_resched();
 		}
@@ -673,7 +672,7 @@ static struct file *nvsim_mig_step_locked(struct nvsim_dev *nd,
 		migf = nd->saving;
 		if (WARN_ON_ONCE(!migf))
 			return ERR_PTR(-EINVAL);
-		/* stores through dma-buf mappings are not tracked: resend */
+		/* device writes by dma-buf importers are not tracked: resend */
 		nvsim_mark_pages_dirty(nd, true);
 		mutex_lock(&migf->lock);
 		migf->stop_copy = true;
@@ -772,10 +771,67 @@ static int nvsim_mig_get_state(struct vfio_device *vdev,
 	return 0;
 }
 
+/* bytes of the REGS, CONFIG and END records */
+static u64 nvsim_mig_tail_size(void)
+{
+	unsigned int ncfg = min_t(unsigned int, nvsim_config_nr_saved(),
+				  NVSIM_MIG_MAX_PAIRS);
+
+	return 3 * sizeof(struct nvsim_mig_record) +
+	       8 * (NVSIM_R_COUNT + ncfg);
+}
+
+/* NVSIM_FB_DMA_WRITE pages that entering STOP_COPY would mark dirty */
+static unsigned long nvsim_mig_nr_resend(struct nvsim_dev *nd)
+{
+	unsigned long idx, n = 0;
+	struct page *page;
+
+	xa_for_each_marked(&nd->fb, idx, page, NVSIM_FB_DMA_WRITE) {
+		if (!xa_get_mark(&nd->fb, idx, NVSIM_FB_DIRTY))
+			n++;
+		cond_resched();
+	}
+	return n;
+}
+
+/*
+ * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: the bytes that STOP_COPY, entered
+ * now, would still produce.  Without a saving fd that is a whole new
+ * stream: header, every present page and the tail.  With one, it is what
+ * that fd has yet to return: the rest of the staged record, the header
+ * if it has not been staged yet, the pages still dirty (unsent in the
+ * first pass or written since they were sent), the pages STOP_COPY
+ * always resends (NVSIM_FB_DMA_WRITE) if it has not been entered yet,
+ * and the tail if it has not been staged yet.  Pages written after this
+ * call are not counted, of course.
+ */
 int nvsim_mig_data_size(struct nvsim_dev *nd, unsigned long *len)
 {
-	*len = sizeof(struct nvsim_mig_header) + NVSIM_MIG_TAIL +
-	       atomic_long_read(&nd->fb_nr_pages) * NVSIM_MIG_PAGE_REC;
+	struct nvsim_mig_file *migf;
+	u64 size;
+
+	mutex_lock(&nd->lock);
+	migf = nd->saving;
+	if (!migf) {
+		size = sizeof(struct nvsim_mig_header) + nvsim_mig_tail_size() +
+		       atomic_long_read(&nd->fb_nr_pages) * NVSIM_MIG_PAGE_REC;
+		goto out_unlock;
+	}
+
+	mutex_lock(&migf->lock);
+	size = migf->buf_len - migf->buf_pos;
+	if (!migf->header_done)
+		size += sizeof(struct nvsim_mig_header);
+	size += atomic_long_read(&nd->fb_nr_dirty) * NVSIM_MIG_PAGE_REC;
+	if (!migf->stop_copy)
+		size += nvsim_mig_nr_resend(nd) * NVSIM_MIG_PAGE_REC;
+	if (!migf->tail_done)
+		size += nvsim_mig_tail_size();
+	mutex_unlock(&migf->lock);
+out_unlock:
+	mutex_unlock(&nd->lock);
+	*len = size;
 	return 0;
 }
 

@@ -264,6 +264,12 @@ int nvsim_config_save(struct nvsim_dev *nd, __le32 *pairs, int max)
 	return i;
 }
 
+/* pairs in the migration stream's CONFIG record */
+unsigned int nvsim_config_nr_saved(void)
+{
+	return ARRAY_SIZE(nvsim_cfg_saved);
+}
+
 /* is @off a config dword the migration stream may carry? */
 bool nvsim_config_offset_ok(u32 off)
 {
@@ -568,6 +574,10 @@ static const struct vm_operations_struct nvsim_fb_vm_ops = {
 	.page_mkwrite = nvsim_fb_vm_mkwrite,
 };
 
+/*
+ * Zap every PTE of framebuffer page @idx, in BAR1 mmaps and in dma-buf
+ * mmaps, so that the next store to it goes through page_mkwrite again.
+ */
 void nvsim_fb_write_protect(struct nvsim_dev *nd, unsigned long idx)
 {
 	struct address_space *mapping = READ_ONCE(nd->fb_mapping);
@@ -575,6 +585,7 @@ void nvsim_fb_write_protect(struct nvsim_dev *nd, unsigned long idx)
 	if (mapping)
 		unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT,
 				    PAGE_SIZE, 0);
+	nvsim_dmabuf_write_protect(nd, idx);
 }
 
 /*

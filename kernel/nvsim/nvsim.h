@@ -8,14 +8,18 @@
  *   nvsim_dev.lock		per mdev: registers, config space, irqs, plane,
  *				params, migration state
  *   nvsim_mig_file.lock	per migration data fd
+ *   nvsim_dmabuf_lock		global, in nvsim-display.c: the lists of
+ *				live dma-bufs, each dma-buf's device
  *   nvsim_dev.fb xa_lock	framebuffer page xarray and its marks
  *
- * The page fault handlers (mmap of BAR1, the display region and dma-bufs)
- * only take the xarray lock, and nothing copies to or from user memory
- * while holding nvsim_dev.lock, so mmap_lock never nests inside
- * nvsim_dev.lock.  The migration read/write paths take only
- * nvsim_mig_file.lock (plus the xarray lock) and may fault on user
- * memory; they never take nvsim_dev.lock.
+ * The BAR1 and dma-buf page fault handlers only take the xarray lock;
+ * the dma-buf page_mkwrite handler takes nvsim_dmabuf_lock, then the
+ * xarray lock.  Nothing copies to or from user memory while holding
+ * nvsim_dev.lock, so mmap_lock never nests inside nvsim_dev.lock.  The
+ * migration read/write paths take only nvsim_mig_file.lock (plus
+ * nvsim_dmabuf_lock and i_mmap_rwsem to write-protect a page they send,
+ * and the xarray lock) and may fault on user memory; they never take
+ * nvsim_dev.lock.
  */
 #ifndef NVSIM_H
 #define NVSIM_H
@@ -36,9 +40,20 @@
 
 /* xarray marks on framebuffer pages */
 #define NVSIM_FB_DIRTY		XA_MARK_0	/* not yet sent in this save */
-#define NVSIM_FB_MAPPED		XA_MARK_1	/* exported in a dma-buf */
+/*
+ * Mapped by a dma-buf importer for device writes (DMA_FROM_DEVICE or
+ * DMA_BIDIRECTIONAL), which nothing can track: resent in every STOP_COPY.
+ */
+#define NVSIM_FB_DMA_WRITE	XA_MARK_1
+
+/* driver_version strings must fit a migration header, NUL included */
+#define NVSIM_DRIVER_VERSION_MAX	\
+	sizeof_field(struct nvsim_mig_header, driver_version)
+
+struct nvsim_parent;
 
 struct nvsim_type {
+	struct nvsim_parent *parent;	/* constant after module init */
 	struct mdev_type mtype;
 	unsigned int number;
 	const char *name;
@@ -124,6 +139,8 @@ struct nvsim_dev {
 	struct vfio_device vdev;	/* must be first */
 	struct mdev_device *mdev;
 	const struct nvsim_type *type;
+	/* of the mdev's parent; written to and checked in migration headers */
+	const char *driver_version;
 	u64 fb_size;
 	unsigned long fb_pages;
 
@@ -144,6 +161,14 @@ struct nvsim_dev {
 	struct address_space *fb_mapping;
 	/* zero page shown by the display region beyond the framebuffer */
 	struct page *blank_page;
+	/*
+	 * Live dma-bufs exported from this device (struct nvsim_dmabuf),
+	 * protected by nvsim_dmabuf_lock.  Stores through their mmaps are
+	 * write-notified like BAR1's, and a page sent by the migration
+	 * stream is write-protected in them too.  nvsim_release_dev()
+	 * detaches the dma-bufs that outlive the device.
+	 */
+	struct list_head dmabufs;
 
 	/* one-shot failure injection, enum nvsim_mig_fail; lockless */
 	atomic_t mig_fail;
@@ -189,7 +214,6 @@ static inline struct nvsim_dev *vdev_to_nvsim(struct vfio_device *vdev)
 	return container_of(vdev, struct nvsim_dev, vdev);
 }
 
-extern char *nvsim_driver_version;
 extern const struct vfio_migration_ops nvsim_mig_ops;
 
 /* nvsim-pci.c */
@@ -208,6 +232,7 @@ int nvsim_config_save(struct nvsim_dev *nd, __le32 *pairs, int max);
 int nvsim_config_restore_locked(struct nvsim_dev *nd, const __le32 *pairs,
 				unsigned int n);
 bool nvsim_config_offset_ok(u32 off);
+unsigned int nvsim_config_nr_saved(void);
 bool nvsim_reg_is_writable(u32 offset, unsigned int *idx);
 
 /* framebuffer pages */
@@ -230,6 +255,8 @@ ssize_t nvsim_edid_rw(struct nvsim_dev *nd, u64 off, char __user *ubuf,
 		      size_t count, bool write);
 u64 nvsim_display_region_size(struct nvsim_dev *nd, u64 *fb_offset);
 void nvsim_edid_reset_locked(struct nvsim_dev *nd);
+void nvsim_dmabuf_write_protect(struct nvsim_dev *nd, unsigned long idx);
+void nvsim_dmabuf_detach_all(struct nvsim_dev *nd);
 
 /* nvsim-mig.c */
 void nvsim_mig_reset_locked(struct nvsim_dev *nd);

@@ -3,7 +3,8 @@
  * nvsim-selftest - exercise the nvsim simulated vGPU through sysfs and raw
  * VFIO ioctls (legacy container/group API).  Prints TAP and exits non-zero
  * if anything failed.  Must run as root with nvsim.ko loaded with its
- * default parameters and no mdevs present.
+ * default parameters (parent2_driver_version may be set: the second
+ * parent's checks run only then) and no mdevs present.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -35,8 +36,17 @@
 
 #define PARENT		"/sys/class/mdev_bus/nvsim"
 #define TYPES		PARENT "/mdev_supported_types"
+#define PARENT2		"/sys/class/mdev_bus/nvsim2"
+#define TYPES2		PARENT2 "/mdev_supported_types"
 #define MDEVS		"/sys/bus/mdev/devices"
 #define PG		4096u
+
+/* migration stream sizes */
+#define MIG_HDR		sizeof(struct nvsim_mig_header)
+#define MIG_REC		sizeof(struct nvsim_mig_record)
+#define MIG_PAGE_REC	(PG + MIG_REC)
+/* REGS (11 registers), CONFIG (10 dwords) and END */
+#define MIG_TAIL	(3 * MIG_REC + 8 * (11 + 10))
 
 static int n_pass, n_fail, n_test;
 
@@ -111,12 +121,17 @@ static long sysfs_long(const char *path)
 	return strtol(buf, NULL, 0);
 }
 
-static long avail(int type)
+static long avail_on(const char *types, int type)
 {
 	char p[PATH_MAX];
 
-	snprintf(p, sizeof(p), TYPES "/nvsim-%d/available_instances", type);
+	snprintf(p, sizeof(p), "%s/nvsim-%d/available_instances", types, type);
 	return sysfs_long(p);
+}
+
+static long avail(int type)
+{
+	return avail_on(TYPES, type);
 }
 
 static int mdev_attr(const char *uuid, const char *attr, const char *val)
@@ -127,15 +142,20 @@ static int mdev_attr(const char *uuid, const char *attr, const char *val)
 	return sysfs_write(p, val);
 }
 
-static int mdev_create(int type, char *uuid)
+static int mdev_create_on(const char *types, int type, char *uuid)
 {
 	char p[PATH_MAX];
 	int ret = sysfs_read("/proc/sys/kernel/random/uuid", uuid, 40);
 
 	if (ret)
 		return ret;
-	snprintf(p, sizeof(p), TYPES "/nvsim-%d/create", type);
+	snprintf(p, sizeof(p), "%s/nvsim-%d/create", types, type);
 	return sysfs_write(p, uuid);
+}
+
+static int mdev_create(int type, char *uuid)
+{
+	return mdev_create_on(TYPES, type, uuid);
 }
 
 static int mdev_remove(const char *uuid)
@@ -335,6 +355,32 @@ static int mig_set(struct dev *d, uint32_t state, int *data_fd)
 	else if (m->data_fd >= 0)
 		close(m->data_fd);
 	return 0;
+}
+
+/* VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, or -errno */
+static long long mig_data_size(struct dev *d)
+{
+	uint64_t buf[(sizeof(struct vfio_device_feature) +
+		      sizeof(struct vfio_device_feature_mig_data_size) + 7) / 8];
+	struct vfio_device_feature *f = (void *)buf;
+	struct vfio_device_feature_mig_data_size *m = (void *)f->data;
+
+	memset(buf, 0, sizeof(buf));
+	f->argsz = sizeof(buf);
+	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE;
+	if (ioctl(d->fd, VFIO_DEVICE_FEATURE, f))
+		return -errno;
+	return m->stop_copy_length;
+}
+
+/* PRECOPY_INFO dirty_bytes of a saving data fd, or -1 */
+static long long precopy_dirty(int fd)
+{
+	struct vfio_precopy_info pci = { .argsz = sizeof(pci) };
+
+	if (ioctl(fd, VFIO_MIG_GET_PRECOPY_INFO, &pci))
+		return -1;
+	return pci.dirty_bytes;
 }
 
 static int mig_get(struct dev *d)
@@ -1193,6 +1239,213 @@ static bool resume_bad_reg(struct dev *b, const struct blob *s, uint32_t off)
 	return found && werr == -EINVAL && serr < 0;
 }
 
+/*
+ * The PAGE records of stream bytes @from..@len: their indexes into @idx
+ * (at most @max) and, for @want_idx, whether the last one holds the page
+ * of @seed.  Returns the number of PAGE records, -1 if malformed.
+ */
+static int page_records(const struct blob *s, size_t from, uint64_t *idx,
+			int max, uint64_t want_idx, uint32_t seed, bool *match)
+{
+	size_t pos = from;
+	int n = 0;
+
+	*match = false;
+	while (pos + MIG_REC <= s->len) {
+		const struct nvsim_mig_record *rec = (void *)(s->p + pos);
+
+		if (rec->len > s->len - pos - MIG_REC)
+			return -1;
+		if (rec->tag == NVSIM_MIG_REC_PAGE) {
+			if (n < max)
+				idx[n] = rec->arg;
+			if (rec->arg == want_idx)
+				*match = rec->len == PG &&
+					 check_page((const uint8_t *)(rec + 1),
+						    seed);
+			n++;
+		}
+		pos += MIG_REC + rec->len;
+	}
+	return pos == s->len ? n : -1;
+}
+
+/*
+ * MIG_DATA_SIZE is what STOP_COPY entered now would produce, so QEMU's
+ * convergence check sees pre-copy progress.  @c is a 2 GiB mdev with an
+ * untouched framebuffer.
+ */
+static void test_mig_data_size(struct dev *c)
+{
+	static const uint64_t offs[] = {
+		0, 0x10000, 0x123000, 1ull << 30, (2ull << 30) - PG,
+	};
+	const unsigned int m = sizeof(offs) / sizeof(offs[0]);
+	off_t bar1 = reg_off(VFIO_PCI_BAR1_REGION_INDEX);
+	struct blob s = { 0 };
+	uint8_t page[PG], *map;
+	long long sz, full;
+	unsigned int i;
+	int fd = -1, r;
+	size_t pre;
+
+	sz = mig_data_size(c);
+	ok(sz == (long long)(MIG_HDR + MIG_TAIL),
+	   "MIG_DATA_SIZE with no page present: header and tail (%lld)", sz);
+	for (i = 0; i < m; i++) {
+		fill_page(page, 5000 + i);
+		pw(c->fd, page, PG, bar1 + offs[i]);
+	}
+	full = MIG_HDR + m * MIG_PAGE_REC + MIG_TAIL;
+	sz = mig_data_size(c);
+	ok(sz == full,
+	   "MIG_DATA_SIZE in RUNNING counts all %u present pages (%lld)", m, sz);
+
+	r = mig_set(c, VFIO_DEVICE_STATE_PRE_COPY, &fd);
+	ok(!r && fd >= 0 && mig_data_size(c) == full,
+	   "MIG_DATA_SIZE on entering PRE_COPY: the whole stream");
+	if (r || fd < 0)
+		return;
+	r = drain(fd, &s);
+	sz = mig_data_size(c);
+	ok(r == 1 && s.len == MIG_HDR + m * MIG_PAGE_REC &&
+	   sz == (long long)MIG_TAIL,
+	   "MIG_DATA_SIZE after the initial pass: just the tail (%lld)", sz);
+
+	/* three pages stored to through a BAR1 mmap, one of them twice */
+	map = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd,
+		   bar1 + 0x10000);
+	ok(map != MAP_FAILED, "mmap BAR1 for MIG_DATA_SIZE");
+	if (map == MAP_FAILED)
+		goto out;
+	fill_page(map, 6000);
+	fill_page(map + PG, 6001);
+	fill_page(map + 3 * PG, 6003);
+	fill_page(map, 6010);
+	sz = mig_data_size(c);
+	ok(sz == (long long)(MIG_TAIL + 3 * MIG_PAGE_REC) &&
+	   precopy_dirty(fd) == 3 * MIG_PAGE_REC,
+	   "MIG_DATA_SIZE grows by 3 * (4096 + 24) after stores to 3 pages (%lld)",
+	   sz);
+	pre = s.len;
+	r = drain(fd, &s);
+	sz = mig_data_size(c);
+	ok(r == 1 && s.len - pre == 3 * MIG_PAGE_REC &&
+	   sz == (long long)MIG_TAIL,
+	   "MIG_DATA_SIZE back to the tail once they are sent (%lld)", sz);
+
+	fill_page(map + PG, 6020);
+	sz = mig_data_size(c);
+	ok(!mig_set(c, VFIO_DEVICE_STATE_STOP_COPY, NULL) &&
+	   mig_data_size(c) == sz && sz == (long long)(MIG_TAIL + MIG_PAGE_REC),
+	   "MIG_DATA_SIZE unchanged by PRE_COPY -> STOP_COPY (%lld)", sz);
+	pre = s.len;
+	r = drain(fd, &s);
+	ok(r == 0 && (long long)(s.len - pre) == sz && mig_data_size(c) == 0,
+	   "STOP_COPY produces exactly MIG_DATA_SIZE bytes (%zu), then 0",
+	   s.len - pre);
+	mig_set(c, VFIO_DEVICE_STATE_STOP, NULL);
+	close(fd);
+	fd = -1;
+
+	/* without a saving fd, STOP_COPY would start a new stream */
+	full = MIG_HDR + (m + 2) * MIG_PAGE_REC + MIG_TAIL;
+	sz = mig_data_size(c);
+	s.len = 0;
+	r = mig_set(c, VFIO_DEVICE_STATE_STOP_COPY, &fd);
+	ok(sz == full && !r && fd >= 0 && drain(fd, &s) == 0 &&
+	   (long long)s.len == sz,
+	   "STOP -> STOP_COPY produces exactly MIG_DATA_SIZE bytes (%lld)", sz);
+	if (fd >= 0)
+		close(fd);
+	ok(!mig_set(c, VFIO_DEVICE_STATE_RUNNING, NULL) &&
+	   mig_data_size(c) == full,
+	   "MIG_DATA_SIZE in RUNNING counts all %u present pages again", m + 2);
+	munmap(map, 4 * PG);
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	mig_set(c, VFIO_DEVICE_STATE_RUNNING, NULL);
+	free(s.p);
+}
+
+/*
+ * Stores through a dma-buf mmap are tracked like BAR1's, and STOP_COPY
+ * resends only the pages written.  @d is in dmabuf mode with head 0 at
+ * 2 MiB (from test_dmabuf()).  Returns the mapping, which the caller
+ * keeps past the mdev's removal, or NULL.
+ */
+static uint8_t *test_dmabuf_dirty(struct dev *d, size_t *map_len)
+{
+	struct vfio_device_gfx_plane_info pi;
+	const uint64_t first = 0x200000 / PG;
+	struct blob s = { 0 };
+	uint64_t idx[4];
+	uint8_t *map;
+	int fd, mfd = -1, r, n;
+	bool match;
+	size_t pre;
+	uint32_t id;
+
+	*map_len = 0;
+	if (query_plane(d, VFIO_GFX_PLANE_TYPE_DMABUF, 1, &pi) || !pi.size) {
+		ok(false, "dmabuf plane for dirty tracking");
+		return NULL;
+	}
+	id = pi.dmabuf_id;
+	fd = ioctl(d->fd, VFIO_DEVICE_GET_GFX_DMABUF, &id);
+	map = fd < 0 ? MAP_FAILED :
+	      mmap(NULL, pi.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (fd >= 0)
+		close(fd);	/* the mapping keeps the dma-buf */
+	ok(map != MAP_FAILED, "mmap a dma-buf for dirty tracking");
+	if (map == MAP_FAILED)
+		return NULL;
+	*map_len = pi.size;
+	fill_page(map, 7000);	/* writable before the save starts */
+
+	r = mig_set(d, VFIO_DEVICE_STATE_PRE_COPY, &mfd);
+	if (r || mfd < 0 || drain(mfd, &s) != 1) {
+		ok(false, "PRE_COPY with a mapped dma-buf");
+		goto out;
+	}
+	ok(precopy_dirty(mfd) == 0 &&
+	   mig_data_size(d) == (long long)MIG_TAIL,
+	   "mapped dma-buf: nothing pending after the initial pass (%lld)",
+	   mig_data_size(d));
+	fill_page(map, 7001);
+	fill_page(map + 5 * PG, 7005);
+	ok(precopy_dirty(mfd) == 2 * MIG_PAGE_REC &&
+	   mig_data_size(d) == (long long)(MIG_TAIL + 2 * MIG_PAGE_REC),
+	   "stores through a dma-buf mmap are tracked as dirty (%lld)",
+	   precopy_dirty(mfd));
+	pre = s.len;
+	r = drain(mfd, &s);
+	n = page_records(&s, pre, idx, 4, first + 5, 7005, &match);
+	ok(r == 1 && n == 2 && idx[0] == first && idx[1] == first + 5 && match,
+	   "PRE_COPY sends just the two pages written through the dma-buf");
+	fill_page(map + 5 * PG, 7006);
+	ok(precopy_dirty(mfd) == MIG_PAGE_REC,
+	   "re-dirtied dma-buf page tracked again");
+
+	pre = s.len;
+	r = mig_set(d, VFIO_DEVICE_STATE_STOP_COPY, NULL);
+	if (!r)
+		r = drain(mfd, &s);
+	n = page_records(&s, pre, idx, 4, first + 5, 7006, &match);
+	ok(!r && n == 1 && match && s.len - pre == MIG_PAGE_REC + MIG_TAIL,
+	   "STOP_COPY resends only the dma-buf page written (%zu bytes)",
+	   s.len - pre);
+out:
+	mig_set(d, VFIO_DEVICE_STATE_STOP, NULL);
+	if (mfd >= 0)
+		close(mfd);
+	mig_set(d, VFIO_DEVICE_STATE_RUNNING, NULL);
+	free(s.p);
+	return map;
+}
+
 static void test_migration(struct dev *a, struct dev *b, struct dev *c)
 {
 	uint64_t fbuf[(sizeof(struct vfio_device_feature) + 16) / 8] = { 0 };
@@ -1517,6 +1770,170 @@ static void test_remove_open(void)
 	   "remove completes once the user closes");
 }
 
+static bool same_major(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+
+	return la == lb && !strncmp(a, b, la);
+}
+
+/* save @from (STOP -> STOP_COPY) into @s; true on success */
+static bool save_stop_copy(struct dev *from, struct blob *s)
+{
+	int fd = -1;
+	bool good;
+
+	s->len = 0;
+	good = !mig_set(from, VFIO_DEVICE_STATE_STOP, NULL) &&
+	       !mig_set(from, VFIO_DEVICE_STATE_STOP_COPY, &fd) && fd >= 0 &&
+	       drain(fd, s) == 0;
+	if (fd >= 0)
+		close(fd);
+	mig_set(from, VFIO_DEVICE_STATE_RUNNING, NULL);
+	return good;
+}
+
+/*
+ * A second parent, "nvsim2", exists when the module was loaded with
+ * parent2_driver_version: the same types, its own budget and its own
+ * driver version, which its mdevs' migration streams carry.
+ */
+static void test_parent2(void)
+{
+	static const int types[] = { 63, 65, 68, 289, 157 };
+	static const char * const attrs[] = {
+		"name", "description", "device_api",
+	};
+	struct dev e = { .type = 63 }, f = { .type = 63 }, g = { .type = 63 };
+	off_t bar1 = reg_off(VFIO_PCI_BAR1_REGION_INDEX);
+	char v1[64], v2[64], a1[256], a2[256], p[PATH_MAX], link[PATH_MAX];
+	char big1[40], big2[40];
+	struct nvsim_mig_header *h;
+	struct blob s = { 0 };
+	uint8_t page[PG];
+	unsigned int i, j;
+	bool same = true, differ;
+	int werr, serr;
+	ssize_t n;
+
+	if (access(PARENT2, F_OK)) {
+		ok(true, "second parent # SKIP no %s (parent2_driver_version not set)",
+		   PARENT2);
+		return;
+	}
+	ok(!sysfs_read(PARENT "/driver_version", v1, sizeof(v1)) &&
+	   !sysfs_read(PARENT2 "/driver_version", v2, sizeof(v2)) && *v2 &&
+	   !strcmp(v1, "550.127.05"),
+	   "nvsim2 driver_version %s, nvsim keeps %s", v2, v1);
+	differ = !same_major(v1, v2);
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		for (j = 0; j < sizeof(attrs) / sizeof(attrs[0]); j++) {
+			snprintf(p, sizeof(p), TYPES "/nvsim-%d/%s", types[i],
+				 attrs[j]);
+			if (sysfs_read(p, a1, sizeof(a1)))
+				same = false;
+			snprintf(p, sizeof(p), TYPES2 "/nvsim-%d/%s", types[i],
+				 attrs[j]);
+			if (sysfs_read(p, a2, sizeof(a2)) || strcmp(a1, a2)) {
+				diag("nvsim2 type %d %s '%s'", types[i],
+				     attrs[j], a2);
+				same = false;
+			}
+		}
+		if (avail_on(TYPES2, types[i]) != avail(types[i]))
+			same = false;
+	}
+	ok(same, "nvsim2 offers the same types as nvsim");
+	ok(sysfs_long(PARENT2 "/fb_budget_mb") ==
+	   sysfs_long(PARENT "/fb_budget_mb") &&
+	   sysfs_long(PARENT2 "/fb_used_mb") == 0,
+	   "nvsim2 has a budget of fb_budget_mb, unused");
+
+	ok(!mdev_create_on(TYPES2, 289, big2) &&
+	   sysfs_long(PARENT2 "/fb_used_mb") == 8192 &&
+	   avail_on(TYPES2, 63) == 0 && sysfs_long(PARENT "/fb_used_mb") == 0 &&
+	   avail(289) == 1, "a P4-8C on nvsim2 uses only nvsim2's budget");
+	ok(!mdev_create(289, big1) && avail(63) == 0,
+	   "nvsim takes a P4-8C of its own meanwhile");
+	ok(!mdev_remove(big1) && !mdev_remove(big2) &&
+	   sysfs_long(PARENT "/fb_used_mb") == 0 &&
+	   sysfs_long(PARENT2 "/fb_used_mb") == 0 && avail(289) == 1 &&
+	   avail_on(TYPES2, 289) == 1, "both budgets returned");
+
+	if (mdev_create_on(TYPES2, 63, e.uuid) ||
+	    mdev_create_on(TYPES2, 63, g.uuid) || mdev_create(63, f.uuid)) {
+		ok(false, "create mdevs on nvsim2 and nvsim");
+		goto out_remove;
+	}
+	snprintf(p, sizeof(p), MDEVS "/%s", e.uuid);
+	n = readlink(p, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = 0;
+	ok(strstr(link, "/nvsim2/") != NULL, "mdev created on nvsim2 (%s)",
+	   link);
+	if (dev_open(&e) || dev_open(&f) || dev_open(&g)) {
+		ok(false, "open the nvsim2 and nvsim mdevs");
+		goto out_close;
+	}
+
+	wr(&e, NVSIM_REG_SCRATCH, 0x2222);
+	fill_page(page, 8000);
+	pw(e.fd, page, PG, bar1 + 0x300000);
+	h = NULL;
+	if (save_stop_copy(&e, &s))
+		h = (void *)s.p;
+	ok(h && !strcmp(h->driver_version, v2),
+	   "stream from an nvsim2 mdev carries nvsim2's driver_version");
+	if (!h)
+		goto out_close;
+	try_resume(&g, s.p, s.len, &werr, &serr);
+	mig_set(&g, VFIO_DEVICE_STATE_RUNNING, NULL);
+	ok(!werr && !serr && same_state(&e, &g) && same_fb(&e, &g),
+	   "another mdev on nvsim2 resumes it");
+	try_resume(&f, s.p, s.len, &werr, &serr);
+	ioctl(f.fd, VFIO_DEVICE_RESET);
+	if (differ)
+		ok(werr == -EINVAL && serr < 0,
+		   "nvsim (%s) refuses a stream from nvsim2 (%s)", v1, v2);
+	else
+		ok(!werr && !serr,
+		   "nvsim (%s) accepts a stream from nvsim2 (%s)", v1, v2);
+
+	fill_page(page, 8001);
+	pw(f.fd, page, PG, bar1 + 0x300000);
+	h = NULL;
+	if (save_stop_copy(&f, &s))
+		h = (void *)s.p;
+	ok(h && !strcmp(h->driver_version, v1),
+	   "stream from an nvsim mdev carries nvsim's driver_version");
+	if (h) {
+		try_resume(&e, s.p, s.len, &werr, &serr);
+		ioctl(e.fd, VFIO_DEVICE_RESET);
+		if (differ)
+			ok(werr == -EINVAL && serr < 0,
+			   "nvsim2 (%s) refuses a stream from nvsim (%s)", v2, v1);
+		else
+			ok(!werr && !serr,
+			   "nvsim2 (%s) accepts a stream from nvsim (%s)", v2, v1);
+	}
+
+out_close:
+	dev_close(&e);
+	dev_close(&f);
+	dev_close(&g);
+out_remove:
+	free(s.p);
+	if (*e.uuid)
+		mdev_remove(e.uuid);
+	if (*f.uuid)
+		mdev_remove(f.uuid);
+	if (*g.uuid)
+		mdev_remove(g.uuid);
+	ok(sysfs_long(PARENT2 "/fb_used_mb") == 0 &&
+	   sysfs_long(PARENT "/fb_used_mb") == 0,
+	   "nvsim2 and nvsim budgets fully returned");
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -1532,6 +1949,8 @@ int main(void)
 {
 	struct dev a = { .type = 63 }, b = { .type = 63 }, c = { .type = 65 };
 	struct dev d = { .type = 157 };
+	uint8_t *dmabuf_map = NULL;
+	size_t dmabuf_len = 0;
 	double t0 = now();
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1561,9 +1980,12 @@ int main(void)
 		test_irqs(&a);
 		test_dmabuf(&d);
 		test_plane_faults(&d);
+		dmabuf_map = test_dmabuf_dirty(&d, &dmabuf_len);
 		test_params(&c);
-		if (c.fd >= 0)
+		if (c.fd >= 0) {
+			test_mig_data_size(&c);
 			test_migration(&a, &b, &c);
+		}
 	}
 	dev_close(&a);
 	dev_close(&b);
@@ -1573,8 +1995,16 @@ int main(void)
 	ok(!mdev_remove(a.uuid) && !mdev_remove(b.uuid) &&
 	   !mdev_remove(c.uuid) && !mdev_remove(d.uuid), "remove mdevs");
 	ok(avail(63) == 8 && avail(289) == 1, "budget fully returned");
+	if (dmabuf_map) {
+		/* the next store goes through page_mkwrite: nothing to mark */
+		fill_page(dmabuf_map, 7100);
+		ok(check_page(dmabuf_map, 7100),
+		   "a dma-buf mapping outlives its mdev and takes stores");
+		munmap(dmabuf_map, dmabuf_len);
+	}
 	test_big_profile();
 	test_remove_open();
+	test_parent2();
 	ok(avail(157) == 8 && avail(289) == 1, "budget fully returned again");
 
 	printf("1..%d\n", n_test);
