@@ -82,7 +82,8 @@ firmware:
 # Host tests: our unit tests and qtests, plus upstream's device-introspect
 # and qom tests that every new device type must keep passing.
 UNIT_TESTS := test-vgpu-profile test-vgpu-mdev
-QTESTS     := nv-vgpu-test nv-vgpu-display-test device-introspect-test qom-test
+QTESTS     := nv-vgpu-test nv-vgpu-display-test nv-vgpu-migration-test \
+              device-introspect-test qom-test
 
 check-host: build
 	@ninja -C $(QBUILD) -j $(NINJA_JOBS) $(UNIT_TESTS:%=tests/unit/%) \
@@ -101,7 +102,7 @@ nvsim: build
 vnc-client:
 	@$(MAKE) --no-print-directory -s -C tests/vnc OUT=$(CURDIR)/$(BUILD)/vnc
 
-VGPU_HOST_QTESTS := nv-vgpu-test nv-vgpu-display-test
+VGPU_HOST_QTESTS := nv-vgpu-test nv-vgpu-display-test nv-vgpu-migration-test
 
 check-vgpu-host: build nvsim vnc-client
 	@ninja -C $(QBUILD) $(VGPU_HOST_QTESTS:%=tests/qtest/%) > /dev/null

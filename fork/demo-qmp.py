@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""demo-qmp.py QMP QTEST VNC CLIENT PNG: show what QEMU reports about the
-demo's vGPU, draw on its console and take a VNC screenshot into PNG, then
-quit QEMU.  Uses QEMU's own QMP library (python/qemu in the QEMU tree)."""
+"""demo-qmp.py QMP QTEST VNC CLIENT PNG QEMU: show what QEMU reports about
+the demo's vGPU, draw on its console and take a VNC screenshot into PNG,
+then live-migrate the VM to a second QEMU and take the screenshot there
+(PNG with -destination), and quit both.  Uses QEMU's own QMP library
+(python/qemu in the QEMU tree)."""
 import json
 import os
 import sys
@@ -12,8 +14,9 @@ from qemu.qmp.legacy import QEMUMonitorProtocol
 
 sys.path.insert(0, os.path.dirname(__file__))
 import demo_console  # noqa: E402
+import demo_migration  # noqa: E402
 
-sock, qtest, vnc, client, png = sys.argv[1:6]
+sock, qtest, vnc, client, png, qemu = sys.argv[1:7]
 for _ in range(300):
     if os.path.exists(sock):
         break
@@ -47,10 +50,8 @@ for i, line in enumerate(lines):
             if more.strip().startswith('id '):
                 break
         break
-ok = demo_console.show(qmp, qtest, vnc, client, png, get('vgpu-profile'))
-try:
-    qmp.cmd('quit')
-    qmp.close()
-except (EOFError, ConnectionError):
-    pass            # QEMU may close the socket before we read its reply
+card = demo_console.draw(qmp, qtest, get('vgpu-profile'))
+ok = demo_console.screenshot(qmp, vnc, client, png, card, 'the source')
+ok = demo_migration.migrate(qmp, qemu, client,
+                            png[:-4] + '-destination.png', card) and ok
 sys.exit(0 if ok else 1)

@@ -15,8 +15,10 @@ build/qemu-build/qemu-system-x86_64 -device nv-vgpu,help |
 
 echo "== booting the test host"
 results=${VGPU_HOST_RESULTS:-build/vgpu-host/results}
-rm -f "$results/nv-vgpu-console.png"
+rm -f "$results"/nv-vgpu-console*.png
 tests/vgpu-host/run sh fork/demo-vm.sh
 mkdir -p build/demo
-cp "$results/nv-vgpu-console.png" build/demo/nv-vgpu-console.png
+cp "$results/nv-vgpu-console.png" "$results/nv-vgpu-console-destination.png" \
+    build/demo/
 echo "== head 0 of the vGPU as the VNC client saw it: build/demo/nv-vgpu-console.png"
+echo "   and on the migration's destination: build/demo/nv-vgpu-console-destination.png"

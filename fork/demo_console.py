@@ -131,8 +131,8 @@ def write_png(path, width, height, rgb):
         f.write(chunk(b'IEND', b''))
 
 
-def show(qmp, qtest_path, vnc_path, client, png, profile):
-    """Draw on head 0 of gpu0, screenshot it over VNC into @png."""
+def draw(qmp, qtest_path, profile):
+    """Set head 0 of gpu0 to a mode and draw a test card; return its RGB."""
     bars = {}
     for bus in qmp.cmd('query-pci'):
         for dev in bus['devices']:
@@ -157,19 +157,24 @@ def show(qmp, qtest_path, vnc_path, client, png, profile):
     xrgb[2::4] = card[0::3]
     qt.write(bar1, bytes(xrgb))
     qt.writel(bar0 + HEAD0_ENABLE, 1)
+    return (width, height, card)
 
+
+def screenshot(qmp, vnc_path, client, png, card, where):
+    """Take head 0 over VNC into @png; check it against @card."""
+    width, height, rgb_want = card
     ppm = png[:-4] + '.ppm'
     out = subprocess.run([client, '--timeout-ms', '30000', '--snapshot', ppm,
                           'unix:' + vnc_path], capture_output=True, text=True)
     if out.returncode:
         raise RuntimeError('VNC client: ' + out.stdout + out.stderr)
     w, h, rgb = read_ppm(ppm)
-    same = (w, h) == (width, height) and rgb == card
-    print('  a VNC client (libvncclient) received %dx%d; identical to what '
-          'the guest drew: %s' % (w, h, 'yes' if same else 'NO'))
+    same = (w, h) == (width, height) and rgb == rgb_want
+    print('  a VNC client (libvncclient) on %s received %dx%d; identical to '
+          'what the guest drew: %s' % (where, w, h, 'yes' if same else 'NO'))
     polls = qmp.cmd('qom-get', path='/machine/peripheral/gpu0',
                     property='x-console-polls')
-    print('  console polls of head 0 so far: %d (only while a client '
+    print('  console polls of head 0 there so far: %d (only while a client '
           'watched)' % polls)
     write_png(png, w, h, rgb)
     print('  screenshot: %s' % png)

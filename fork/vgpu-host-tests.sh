@@ -25,6 +25,17 @@ st=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$results/nvsim-selftest.log" |
 echo "nvsim-selftest: ${st:-no result} ($st_time s)"
 [ "$st_rc" = 0 ] && [ -n "$st" ] || cat "$results/nvsim-selftest.log"
 
+# A second simulated GPU with a host driver of another branch, for the
+# migration tests; its own selftest checks run in this configuration.
+rmmod nvsim && insmod build/nvsim/nvsim.ko parent2_driver_version=535.54.03 ||
+    echo "vgpu-host-tests: cannot reload nvsim with a second parent" >&2
+build/nvsim/nvsim-selftest > "$results/nvsim-selftest-2.log" 2>&1
+st2_rc=$?
+grep -E '^(not ok|Bail)' "$results/nvsim-selftest-2.log"
+st2=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$results/nvsim-selftest-2.log" |
+      tail -n 1)
+echo "nvsim-selftest (two parents): ${st2:-no result}"
+
 # nv-vgpu's qtests: here their nvsim tests run instead of skipping.
 sh fork/run-tests.sh "$qbuild" qtest "$@" > \
     "$results/qtest.txt" 2>&1
@@ -38,11 +49,15 @@ echo "logs: build/vgpu-host/results/ (nvsim-selftest.log, qtest-testlog.txt," \
 # One closing line over both.
 sp=$(echo "$st" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
 sf=$(echo "$st" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+sp2=$(echo "$st2" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
+sf2=$(echo "$st2" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+[ -n "$st2" ] || sf2=1
 qline=$(grep '^qtest: ' "$results/qtest.txt")
 qp=$(echo "$qline" | sed -n 's/^qtest: \([0-9]*\) passed.*/\1/p')
 qf=$(echo "$qline" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 qs=$(echo "$qline" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
 [ -n "$st" ] || sf=1
 [ -n "$qline" ] || qf=1
-echo "vgpu-host: $(( ${sp:-0} + ${qp:-0} )) passed, $(( ${sf:-0} + ${qf:-0} )) failed, ${qs:-0} skipped"
-[ "$st_rc" = 0 ] && [ "$q_rc" = 0 ]
+echo "vgpu-host: $(( ${sp:-0} + ${sp2:-0} + ${qp:-0} )) passed," \
+     "$(( ${sf:-0} + ${sf2:-0} + ${qf:-0} )) failed, ${qs:-0} skipped"
+[ "$st_rc" = 0 ] && [ "$st2_rc" = 0 ] && [ "$q_rc" = 0 ]

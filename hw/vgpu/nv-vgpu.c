@@ -17,6 +17,7 @@
 #include "qemu/uuid.h"
 #include "hw/qdev-properties.h"
 #include "hw/vgpu/nv-vgpu.h"
+#include "hw/vgpu/vgpu-migration.h"
 #include "hw/vgpu/vgpu-sysfs.h"
 #include "trace.h"
 
@@ -164,7 +165,9 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     VgpuHost *h = &s->host;
 
     vgpu_host_init(h, &vgpu_mdev_backend, s->host_root);
-    if (!nv_vgpu_check_options(s, errp)) {
+    if (!nv_vgpu_check_options(s, errp) ||
+        !vgpu_driver_match_parse(s->driver_match_str,
+                                 &s->driver_match, errp)) {
         goto fail;
     }
     if (s->mdev_parent) {
@@ -184,6 +187,8 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     trace_nv_vgpu_realize(h->uuid, h->profile.type_id,
                           h->profile.name ? h->profile.name : "", h->created);
 
+    /* Before vfio-pci's, so that the descriptor leads the stream. */
+    vgpu_migration_init(s);
     nv_vgpu_parent_realize(s, errp);
     if (*errp) {
         goto fail;
@@ -198,6 +203,7 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     return;
 
 fail:
+    vgpu_migration_exit(s);
     /* nv_vgpu_instance_finalize() lets go of what we found or made. */
     error_prepend(errp, "nv-vgpu: ");
 }
@@ -208,13 +214,26 @@ static void nv_vgpu_unrealize(DeviceState *dev)
 
     /* The console goes before vfio-pci closes the device it reads. */
     vgpu_display_finalize(&s->display);
+    vgpu_migration_exit(s);
     NV_VGPU_GET_CLASS(dev)->parent_unrealize(dev);
 }
 
 static void nv_vgpu_instance_init(Object *obj)
 {
+    VFIOPCIDevice *vdev = VFIO_PCI(obj);
+
     /* vfio-pci's display= defaults to off; a vGPU's console to auto */
-    VFIO_PCI(obj)->display = ON_OFF_AUTO_AUTO;
+    vdev->display = ON_OFF_AUTO_AUTO;
+    /*
+     * A vGPU can only reach guest memory through pages its host driver
+     * pinned, and the VFIO container reports those as dirty: that is the
+     * dirty tracking a vGPU needs.  vfio-pci's defaults ask for more
+     * (device DMA logging, which fails on Linux 6.12's mdev path with
+     * "Failed to get DMA logging report", or IOMMUFD hardware tracking)
+     * and block migration without it, so nv-vgpu migrates by default.
+     */
+    vdev->vbasedev.device_dirty_page_tracking = ON_OFF_AUTO_OFF;
+    vdev->vbasedev.enable_migration = ON_OFF_AUTO_ON;
 }
 
 /* Read-only properties that show the vGPU to management tools. */
@@ -297,6 +316,8 @@ static const Property nv_vgpu_properties[] = {
     DEFINE_PROP_STRING("x-host-root", NvVgpuState, host_root),
     DEFINE_PROP_UINT32("console-fps", NvVgpuState, console_fps,
                        VGPU_DISPLAY_DEFAULT_FPS),
+    DEFINE_PROP_STRING("migration-driver-match", NvVgpuState,
+                       driver_match_str),
 };
 
 static void nv_vgpu_class_init(ObjectClass *klass, void *data)
@@ -334,6 +355,7 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
     device_class_set_parent_unrealize(dc, nv_vgpu_unrealize,
                                       &nc->parent_unrealize);
     dc->desc = "NVIDIA vGPU (VFIO mediated device)";
+    dc->vmsd = &vmstate_nv_vgpu;
     set_bit(DEVICE_CATEGORY_DISPLAY, dc->categories);
 
     object_class_property_set_description(klass, "parent",
@@ -349,6 +371,9 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
     object_class_property_set_description(klass, "console-fps",
         "Most frames per second the console shows of head 0 (default 10, "
         "at most the profile's frame rate limit)");
+    object_class_property_set_description(klass, "migration-driver-match",
+        "Host drivers whose vGPU state this vGPU accepts: branch (the "
+        "same driver branch, default), version (the same version) or any");
     object_class_property_set_description(klass, "x-host-root",
         "Prefix for every host sysfs and /dev path (TESTING ONLY)");
 

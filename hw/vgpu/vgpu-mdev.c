@@ -243,6 +243,40 @@ static bool mdev_open(VgpuHost *h, const char *sysfsdev, Error **errp)
     return mdev_check_vfio(h, devpath, errp);
 }
 
+/*
+ * The host driver behind the mdev's parent and its version, which decide
+ * whether vGPU state can move between hosts: the parent's driver (a PCI
+ * GPU bound to "nvidia"), or the class of a parent that is a class device;
+ * the version from the parent's driver_version attribute, else from the
+ * driver's module.
+ */
+static void mdev_read_driver(VgpuHost *h)
+{
+    g_autofree char *dev = vgpu_host_path(h->root, "%s", h->sysfsdev);
+    g_autofree char *real = realpath(dev, NULL);
+    g_autofree char *parent = real ? g_path_get_dirname(real) : NULL;
+    g_autofree char *link = NULL;
+    g_autofree char *path = NULL;
+
+    if (!parent) {
+        return;
+    }
+    link = g_build_filename(parent, "driver", NULL);
+    h->driver = vgpu_sysfs_link_name(link);
+    if (!h->driver) {
+        g_free(link);
+        link = g_build_filename(parent, "subsystem", NULL);
+        h->driver = vgpu_sysfs_link_name(link);
+    }
+    path = g_build_filename(parent, "driver_version", NULL);
+    h->driver_version = vgpu_sysfs_read_opt(path);
+    if (!h->driver_version && h->driver) {
+        g_free(path);
+        path = vgpu_host_path(h->root, "/sys/module/%s/version", h->driver);
+        h->driver_version = vgpu_sysfs_read_opt(path);
+    }
+}
+
 static bool mdev_describe(VgpuHost *h, Error **errp)
 {
     g_autofree char *typedir = vgpu_host_path(h->root, "%s/mdev_type",
@@ -253,6 +287,7 @@ static bool mdev_describe(VgpuHost *h, Error **errp)
         error_setg(errp, "mdev %s has no mdev_type", h->sysfsdev);
         return false;
     }
+    mdev_read_driver(h);
     return mdev_read_type(typedir, type_id, &h->profile, errp);
 }
 

@@ -12,6 +12,14 @@
 #include "qom/object.h"
 
 #define TYPE_NV_VGPU "nv-vgpu"
+
+/* migration-driver-match: which host drivers may exchange vGPU state */
+typedef enum {
+    VGPU_DRIVER_MATCH_BRANCH,   /* same major version, e.g. 550.x */
+    VGPU_DRIVER_MATCH_VERSION,  /* exactly the same version */
+    VGPU_DRIVER_MATCH_ANY,      /* any version of the same driver */
+} VgpuDriverMatch;
+
 OBJECT_DECLARE_TYPE(NvVgpuState, NvVgpuClass, NV_VGPU)
 
 struct NvVgpuState {
@@ -23,9 +31,14 @@ struct NvVgpuState {
     char *mdev_uuid;
     char *host_root;            /* x-host-root, for tests only */
     uint32_t console_fps;       /* console-fps: head 0 polls per second */
+    char *driver_match_str;     /* migration-driver-match */
 
     VgpuHost host;
     VgpuDisplay display;
+    VgpuDriverMatch driver_match;
+    char *migration_idstr;      /* of the descriptor's savevm handlers */
+    uint32_t migrated_xres;     /* the guest's monitor, in the stream */
+    uint32_t migrated_yres;
 };
 
 struct NvVgpuClass {

@@ -27,7 +27,10 @@ typedef struct VgpuBackendOps {
                    const char *uuid, Error **errp);
     /* Check that the existing vGPU @sysfsdev can be opened through VFIO. */
     bool (*open)(VgpuHost *h, const char *sysfsdev, Error **errp);
-    /* Fill h->profile from the host driver's description of the vGPU. */
+    /*
+     * Fill h->profile from the host driver's description of the vGPU, and
+     * h->driver and h->driver_version.
+     */
     bool (*describe)(VgpuHost *h, Error **errp);
     /* Undo create(). */
     void (*remove)(VgpuHost *h);
@@ -42,6 +45,8 @@ struct VgpuHost {
     bool created;           /* create() made it, so remove() removes it */
     int reaper_fd;          /* see vgpu-mdev.c; -1 when none */
     VgpuProfile profile;
+    char *driver;           /* host driver of the parent, e.g. "nvidia" */
+    char *driver_version;   /* its version, e.g. "550.127.05"; NULL: unknown */
 };
 
 extern const VgpuBackendOps vgpu_mdev_backend;
@@ -67,6 +72,8 @@ static inline void vgpu_host_release(VgpuHost *h)
     g_clear_pointer(&h->sysfsdev, g_free);
     g_clear_pointer(&h->uuid, g_free);
     g_clear_pointer(&h->parent, g_free);
+    g_clear_pointer(&h->driver, g_free);
+    g_clear_pointer(&h->driver_version, g_free);
     vgpu_profile_clear(&h->profile);
 }
 

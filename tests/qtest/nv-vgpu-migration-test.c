@@ -1,0 +1,844 @@
+/*
+ * QTest for nv-vgpu migration: two QEMUs on one simulated GPU (nvsim),
+ * over a UNIX socket and through a file, with the compatibility check
+ * and every fault we can make: in each, the source VM keeps running with
+ * its vGPU byte for byte as before, and no mdev is left behind.  Runs in
+ * the test host (tests/vgpu-host); skips where nvsim is not loaded.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <sys/wait.h>
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "qobject/qjson.h"
+#include "qobject/qnum.h"
+#include "qobject/qstring.h"
+#include "qemu/units.h"
+#include "nvsim-vm.h"
+
+#define REG_SCRATCH     0x0010
+#define TYPE_2Q         "nvsim-65"      /* GRID P4-2Q */
+
+/* What the source's guest can see of its vGPU, to compare before/after */
+typedef struct GpuSnapshot {
+    uint32_t regs[8];
+    uint8_t *fb;                /* the scanout */
+    size_t fb_len;
+} GpuSnapshot;
+
+static const uint32_t snapshot_regs[] = {
+    REG_SCRATCH, REG_HEAD0_ENABLE, REG_HEAD0_WIDTH, REG_HEAD0_HEIGHT,
+    REG_HEAD0_STRIDE, REG_HEAD0_FORMAT, REG_HEAD0_FB_OFFSET_LO,
+    REG_HEAD0_FB_OFFSET_HI,
+};
+
+static void snapshot(Gpu *g, GpuSnapshot *s)
+{
+    int i;
+
+    for (i = 0; i < G_N_ELEMENTS(snapshot_regs); i++) {
+        s->regs[i] = qpci_io_readl(g->dev, g->bar0, snapshot_regs[i]);
+    }
+    s->fb_len = (size_t)g->stride * g->height;
+    s->fb = g_malloc(s->fb_len);
+    qtest_memread(g->qts, g->fb + g->offset, s->fb, s->fb_len);
+}
+
+/* @g's guest-visible registers and scanout are exactly as in @before */
+static void assert_unchanged(Gpu *g, GpuSnapshot *before, const char *what)
+{
+    GpuSnapshot now;
+    int i;
+
+    snapshot(g, &now);
+    for (i = 0; i < G_N_ELEMENTS(snapshot_regs); i++) {
+        if (now.regs[i] != before->regs[i]) {
+            g_error("%s: %s register 0x%x is 0x%x, was 0x%x", what, g->id,
+                    snapshot_regs[i], now.regs[i], before->regs[i]);
+        }
+    }
+    if (memcmp(now.fb, before->fb, now.fb_len)) {
+        g_error("%s: %s's framebuffer changed", what, g->id);
+    }
+    g_free(now.fb);
+    g_free(before->fb);
+}
+
+/* A source with a mode, a picture and a scratch value set by its guest */
+static Vm *source_start(char **uuids, int n, const char *props)
+{
+    Vm *vm = vm_start(uuids, n, props, NULL, NULL, true);
+    int i;
+
+    for (i = 0; i < n; i++) {
+        Gpu *g = &vm->gpu[i];
+
+        gpu_set_mode(g, 800 + 224 * i, 600, FMT_XRGB8888, 0, i * 8 * MiB);
+        gpu_draw(g, 50 + i);
+        qpci_io_writel(g->dev, g->bar0, REG_SCRATCH, 0x5c000000 | i);
+    }
+    return vm;
+}
+
+static void set_caps(QTestState *qts)
+{
+    qtest_qmp_assert_success(qts, "{ 'execute': 'migrate-set-capabilities',"
+        " 'arguments': { 'capabilities': ["
+        "   { 'capability': 'return-path', 'state': true },"
+        "   { 'capability': 'switchover-ack', 'state': true } ] } }");
+}
+
+/*
+ * Start migrating; @bandwidth (bytes/s) 0: let it finish at once, else
+ * hold it in pre-copy by limiting the bandwidth.
+ */
+static void migrate(QTestState *src, const char *uri, uint64_t bandwidth)
+{
+    if (bandwidth) {
+        qtest_qmp_assert_success(src, "{ 'execute': 'migrate-set-parameters',"
+                                 " 'arguments': { 'max-bandwidth': %" PRIu64
+                                 " } }", bandwidth);
+    } else {
+        /* an idle qtest VM measures no bandwidth: tell QEMU what it has */
+        qtest_qmp_assert_success(src, "{ 'execute': 'migrate-set-parameters',"
+                                 " 'arguments': { 'avail-switchover-"
+                                 "bandwidth': %" PRIu64 " } }",
+                                 (uint64_t)GiB);
+    }
+    qtest_qmp_assert_success(src, "{ 'execute': 'migrate', 'arguments': "
+                             "{ 'uri': %s } }", uri);
+}
+
+static char *migration_status(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+    QDict *ret = qdict_get_qdict(rsp, "return");
+    char *status = g_strdup(qdict_haskey(ret, "status") ?
+                            qdict_get_str(ret, "status") : "none");
+
+    qobject_unref(rsp);
+    return status;
+}
+
+/* Wait until the migration on @qts ends; returns how */
+static char *wait_migration_end(QTestState *qts)
+{
+    int i;
+
+    for (i = 0; i < 1200; i++) {
+        char *status = migration_status(qts);
+
+        if (!strcmp(status, "completed") || !strcmp(status, "failed") ||
+            !strcmp(status, "cancelled")) {
+            return status;
+        }
+        g_free(status);
+        g_usleep(50 * 1000);
+    }
+    g_error("migration did not end in 60 s");
+}
+
+static void wait_migration_status(QTestState *qts, const char *want)
+{
+    int i;
+
+    for (i = 0; i < 1200; i++) {
+        g_autofree char *status = migration_status(qts);
+
+        if (!strcmp(status, want)) {
+            return;
+        }
+        g_usleep(50 * 1000);
+    }
+    g_error("migration did not reach %s in 60 s", want);
+}
+
+static void assert_running(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-status' }");
+
+    g_assert_true(qdict_get_bool(qdict_get_qdict(rsp, "return"), "running"));
+    qobject_unref(rsp);
+}
+
+/* The vGPU's VFIO migration state, as query-vgpus reports it */
+static char *vgpu_state(QTestState *qts, int index, uint64_t *pending)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-vgpus' }");
+    QList *list = qdict_get_qlist(rsp, "return");
+    QDict *vgpu = qobject_to(QDict, qlist_peek(list));
+    QDict *mig;
+    char *state;
+    int i;
+
+    for (i = 0; i < index; i++) {
+        qlist_pop(list);
+        vgpu = qobject_to(QDict, qlist_peek(list));
+    }
+    g_assert_nonnull(vgpu);
+    mig = qdict_get_qdict(vgpu, "migration");
+    state = g_strdup(qdict_haskey(mig, "state") ?
+                     qdict_get_str(mig, "state") : "none");
+    if (pending) {
+        *pending = qdict_get_int(mig, "pending-initial") +
+                   qdict_get_int(mig, "pending-dirty");
+    }
+    qobject_unref(rsp);
+    return state;
+}
+
+static void assert_vgpu_state(QTestState *qts, int index, const char *want)
+{
+    g_autofree char *state = vgpu_state(qts, index, NULL);
+
+    g_assert_cmpstr(state, ==, want);
+}
+
+/* The source after a failed or cancelled migration: as before, running */
+static void assert_source_intact(Vm *src, GpuSnapshot *before,
+                                 const char *what)
+{
+    int i;
+
+    assert_running(src->qts);
+    for (i = 0; i < src->ngpus; i++) {
+        assert_vgpu_state(src->qts, i, "running");
+        assert_unchanged(&src->gpu[i], &before[i], what);
+    }
+}
+
+/* A destination that fails must exit with status 1, saying @want */
+static void assert_dest_refused(Vm *dst, const char *want)
+{
+    g_autofree char *err = NULL;
+
+    qtest_set_expected_status(dst->qts, 1);
+    qtest_wait_qemu(dst->qts);
+    err = vm_stderr(dst);
+    if (!strstr(err, want)) {
+        g_error("destination stderr lacks '%s':\n%s", want, err);
+    }
+    vm_quit(dst);
+}
+
+static char *sock_uri(Vm *vm)
+{
+    return g_strdup_printf("unix:%s/migration.sock", vm->dir);
+}
+
+/* After migration, the destination's guest sees exactly the source's. */
+static void assert_destination_matches(const Gpu *modes, Vm *dst,
+                                       GpuSnapshot *before)
+{
+    int i;
+
+    vm_attach(dst);
+    for (i = 0; i < dst->ngpus; i++) {
+        Gpu *g = &dst->gpu[i];
+
+        /* the mode and picture the source's guest set */
+        g->width = modes[i].width;
+        g->height = modes[i].height;
+        g->stride = modes[i].stride;
+        g->format = modes[i].format;
+        g->offset = modes[i].offset;
+        g->seed = modes[i].seed;
+        assert_unchanged(g, &before[i], "destination");
+        assert_screendump(dst, g);
+        assert_vgpu_state(dst->qts, i, "running");
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Live migration over a UNIX socket: registers, the framebuffer, the
+ * console and the guest's monitor arrive; the source's vGPU is stopped.
+ */
+static void test_live(void)
+{
+    g_autofree char *ua = NULL, *ub = NULL, *uri = NULL;
+    g_autofree char *status = NULL;
+    GpuSnapshot before[1];
+    Vm *src, *dst;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = mdev_with_plane("region");
+    ub = mdev_with_plane("region");
+    src = source_start(&ua, 1, "xres=1600,yres=900");
+    snapshot(&src->gpu[0], &before[0]);
+    dst = vm_start(&ub, 1, "", NULL, "-incoming defer", false);
+    uri = sock_uri(dst);
+    qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
+                             "'arguments': { 'uri': %s } }", uri);
+    set_caps(src->qts);
+    set_caps(dst->qts);
+    migrate(src->qts, uri, 0);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "completed");
+    assert_vgpu_state(src->qts, 0, "stop");
+
+    assert_destination_matches(src->gpu, dst, before);
+    /* the guest's monitor came along (the destination has no xres) */
+    assert_guest_edid(&dst->gpu[0], 1600, 900);
+
+    vm_quit(src);
+    vm_quit(dst);
+    nvsim_remove(ua);
+    nvsim_remove(ub);
+}
+
+/* A VM with two vGPUs, one of each plane kind, migrates both. */
+static void test_two_vgpus(void)
+{
+    g_autofree char *a0 = NULL, *a1 = NULL, *b0 = NULL, *b1 = NULL;
+    g_autofree char *uri = NULL, *status = NULL, *extra = NULL;
+    char *ua[2], *ub[2];
+    GpuSnapshot before[2];
+    Vm *src, *dst;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua[0] = a0 = mdev_with_plane("region");
+    ua[1] = a1 = mdev_with_plane("dmabuf");
+    ub[0] = b0 = mdev_with_plane("region");
+    ub[1] = b1 = mdev_with_plane("dmabuf");
+    src = source_start(ua, 2, "");
+    snapshot(&src->gpu[0], &before[0]);
+    snapshot(&src->gpu[1], &before[1]);
+    extra = g_strdup_printf("-incoming unix:%s/m.sock", src->dir);
+    uri = g_strdup_printf("unix:%s/m.sock", src->dir);
+    dst = vm_start(ub, 2, "", NULL, extra, false);
+    set_caps(src->qts);
+    set_caps(dst->qts);
+    migrate(src->qts, uri, 0);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "completed");
+    assert_destination_matches(src->gpu, dst, before);
+
+    vm_quit(src);
+    vm_quit(dst);
+    nvsim_remove(a0);
+    nvsim_remove(a1);
+    nvsim_remove(b0);
+    nvsim_remove(b1);
+}
+
+/*
+ * Suspend to a file and resume, onto a vGPU that QEMU creates after the
+ * old one was destroyed (virsh save / restore).
+ */
+static void test_save_restore(void)
+{
+    g_autofree char *ua = NULL, *uri = NULL, *file = NULL;
+    g_autofree char *status = NULL, *extra = NULL, *uuid = NULL;
+    g_autofree char *dir = g_dir_make_tmp("nv-vgpu-save-XXXXXX", NULL);
+    GpuSnapshot before[1];
+    Gpu modes;
+    int mdevs;
+    Vm *src, *dst;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = mdev_with_plane("region");
+    src = source_start(&ua, 1, "");
+    snapshot(&src->gpu[0], &before[0]);
+    modes = src->gpu[0];
+    file = g_strdup_printf("%s/vm.state", dir);
+    uri = g_strdup_printf("file:%s", file);
+    qtest_qmp_assert_success(src->qts, "{ 'execute': 'stop' }");
+    migrate(src->qts, uri, 0);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "completed");
+    vm_quit(src);
+    nvsim_remove(ua);
+
+    /* a new vGPU of the same type, made by the restoring QEMU */
+    mdevs = mdev_count();
+    extra = g_strdup_printf("-incoming %s -device nv-vgpu,id=gpu0,addr=04.0,"
+                            "parent=nvsim,mdev-type=nvsim-63", uri);
+    dst = vm_start(NULL, 0, "", NULL, extra, false);
+    dst->ngpus = 1;
+    dst->gpu[0].id = "gpu0";
+    uuid = qom_get_dev_str(dst->qts, "gpu0", "vgpu-uuid");
+    g_assert_cmpstr(uuid, !=, ua);
+    g_assert_cmpint(mdev_count(), ==, mdevs + 1);
+    wait_migration_status(dst->qts, "completed");
+    qtest_qmp_assert_success(dst->qts, "{ 'execute': 'cont' }");
+    assert_destination_matches(&modes, dst, before);
+    vm_quit(dst);
+    g_assert_true(mdev_wait_gone(uuid));
+    unlink(file);
+    rmdir(dir);
+}
+
+/* A destination of another vGPU type refuses before anything moves. */
+static void test_refused_type(void)
+{
+    g_autofree char *ua = NULL, *ub = NULL, *uri = NULL, *status = NULL;
+    g_autofree char *extra = NULL;
+    GpuSnapshot before[1];
+    Vm *src, *dst;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = mdev_with_plane("region");
+    ub = nvsim_create(TYPE_2Q);
+    src = source_start(&ua, 1, "");
+    snapshot(&src->gpu[0], &before[0]);
+    extra = g_strdup_printf("-incoming unix:%s/m.sock", src->dir);
+    uri = g_strdup_printf("unix:%s/m.sock", src->dir);
+    dst = vm_start(&ub, 1, "", NULL, extra, false);
+    set_caps(src->qts);
+    set_caps(dst->qts);
+    migrate(src->qts, uri, 0);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "failed");
+    assert_dest_refused(dst, "nv-vgpu gpu0: refusing the incoming vGPU "
+                        "state: vGPU type: the source has nvsim-63 (GRID "
+                        "P4-1Q), this vGPU nvsim-65 (GRID P4-2Q)");
+    assert_source_intact(src, before, "after a refused migration");
+
+    vm_quit(src);
+    nvsim_remove(ua);
+    nvsim_remove(ub);
+}
+
+/*
+ * A destination whose host driver is of another branch refuses; nvsim2
+ * is a second simulated GPU with another driver version, there when
+ * nvsim is loaded with parent2_driver_version (make check does that).
+ */
+static void test_refused_branch(void)
+{
+    const char *create = "/sys/class/mdev_bus/nvsim2/mdev_supported_types/"
+                         TYPE_1Q "/create";
+    g_autofree char *ua = g_uuid_string_random();
+    g_autofree char *ub = NULL, *uri = NULL, *status = NULL, *extra = NULL;
+    g_autofree char *want = NULL, *version = NULL;
+    GpuSnapshot before[1];
+    Vm *src, *dst;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    if (!g_file_test(create, G_FILE_TEST_EXISTS)) {
+        g_test_skip("needs nvsim loaded with parent2_driver_version");
+        return;
+    }
+    g_assert_true(g_file_get_contents("/sys/class/mdev_bus/nvsim2/"
+                                      "driver_version", &version, NULL,
+                                      NULL));
+    g_strchomp(version);
+    sysfs_write(create, ua);
+    ub = nvsim_create(TYPE_1Q);
+    src = source_start(&ua, 1, "");
+    snapshot(&src->gpu[0], &before[0]);
+    extra = g_strdup_printf("-incoming unix:%s/m.sock", src->dir);
+    uri = g_strdup_printf("unix:%s/m.sock", src->dir);
+    dst = vm_start(&ub, 1, "", NULL, extra, false);
+    set_caps(src->qts);
+    set_caps(dst->qts);
+    migrate(src->qts, uri, 0);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "failed");
+    want = g_strdup_printf("host driver branch: the source runs nvsim %s",
+                           version);
+    assert_dest_refused(dst, want);
+    assert_source_intact(src, before, "after a refused migration");
+
+    vm_quit(src);
+    nvsim_remove(ua);
+    nvsim_remove(ub);
+}
+
+/* Ask the destination before migrating: vgpu-check-descriptor */
+static QDict *check_descriptor(QTestState *qts, QDict *desc,
+                               const char *key, QObject *value)
+{
+    QDict *copy = qdict_clone_shallow(desc);
+    QDict *rsp;
+    QDict *ret;
+
+    if (key) {
+        qdict_put_obj(copy, key, value);
+    }
+    rsp = qtest_qmp(qts, "{ 'execute': 'vgpu-check-descriptor', "
+                    "'arguments': { 'id': 'gpu0', 'descriptor': %p } }",
+                    QOBJECT(copy));
+    ret = qobject_ref(qdict_get_qdict(rsp, "return"));
+    qobject_unref(rsp);
+    return ret;
+}
+
+static void assert_check(QTestState *qts, QDict *desc, const char *key,
+                         QObject *value, const char *field,
+                         const char *reason)
+{
+    QDict *ret = check_descriptor(qts, desc, key, value);
+
+    if (!field) {
+        g_assert_true(qdict_get_bool(ret, "compatible"));
+    } else {
+        g_assert_false(qdict_get_bool(ret, "compatible"));
+        g_assert_cmpstr(qdict_get_str(ret, "field"), ==, field);
+        if (!strstr(qdict_get_str(ret, "reason"), reason)) {
+            g_error("reason '%s' lacks '%s'", qdict_get_str(ret, "reason"),
+                    reason);
+        }
+    }
+    qobject_unref(ret);
+}
+
+static void test_ask_first(void)
+{
+    g_autofree char *ua = NULL, *ub = NULL, *uc = NULL;
+    QDict *rsp, *desc;
+    Vm *src, *dst, *any;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = nvsim_create(TYPE_1Q);
+    ub = nvsim_create(TYPE_1Q);
+    uc = nvsim_create(TYPE_1Q);
+    src = vm_start(&ua, 1, "xres=1920,yres=1080", NULL, NULL, false);
+    dst = vm_start(&ub, 1, "", NULL, "-incoming defer", false);
+    any = vm_start(&uc, 1, "migration-driver-match=any", NULL,
+                   "-incoming defer", false);
+
+    rsp = qtest_qmp(src->qts, "{ 'execute': 'query-vgpu-descriptor', "
+                    "'arguments': { 'id': 'gpu0' } }");
+    desc = qobject_ref(qdict_get_qdict(rsp, "return"));
+    qobject_unref(rsp);
+    g_assert_cmpint(qdict_get_int(desc, "format"), ==, 1);
+    g_assert_cmpstr(qdict_get_str(desc, "type"), ==, "nvsim-63");
+    g_assert_cmpstr(qdict_get_str(desc, "profile"), ==, "GRID P4-1Q");
+    g_assert_cmpint(qdict_get_int(desc, "framebuffer"), ==, GiB);
+    g_assert_cmpint(qdict_get_int(desc, "heads"), ==, 4);
+    g_assert_cmpstr(qdict_get_str(desc, "max-resolution"), ==, "5120x2880");
+    g_assert_cmpstr(qdict_get_str(desc, "device-api"), ==, "vfio-pci");
+    g_assert_cmpstr(qdict_get_str(desc, "driver"), ==, "nvsim");
+    g_assert_cmpstr(qdict_get_str(desc, "driver-version"), ==, "550.127.05");
+    g_assert_cmpstr(qdict_get_str(desc, "guest-resolution"), ==, "1920x1080");
+
+    assert_check(dst->qts, desc, NULL, NULL, NULL, NULL);
+    assert_check(dst->qts, desc, "type", QOBJECT(qstring_from_str("nvsim-65")),
+                 "type", "vGPU type: the source has nvsim-65");
+    assert_check(dst->qts, desc, "framebuffer", QOBJECT(qnum_from_int(GiB * 2)),
+                 "framebuffer", "the source has 2147483648, this vGPU "
+                 "1073741824");
+    assert_check(dst->qts, desc, "driver-version",
+                 QOBJECT(qstring_from_str("535.54.03")), "driver-version",
+                 "the source runs nvsim 535.54.03 (branch 535), this host "
+                 "nvsim 550.127.05 (branch 550)");
+    assert_check(dst->qts, desc, "driver-version",
+                 QOBJECT(qstring_from_str("550.100.01")), NULL, NULL);
+    assert_check(dst->qts, desc, "driver", QOBJECT(qstring_from_str("nvidia")),
+                 "driver", "host driver: the source has 'nvidia'");
+    assert_check(dst->qts, desc, "format", QOBJECT(qnum_from_int(2)),
+                 "format", "the source sends 2, this QEMU understands up "
+                 "to 1");
+    assert_check(dst->qts, desc, "guest-resolution",
+                 QOBJECT(qstring_from_str("9000x9000")), "guest-resolution",
+                 "the source showed '9000x9000'");
+    /* a destination that allows any driver version */
+    assert_check(any->qts, desc, "driver-version",
+                 QOBJECT(qstring_from_str("535.54.03")), NULL, NULL);
+    assert_check(any->qts, desc, "type", QOBJECT(qstring_from_str("nvsim-65")),
+                 "type", "vGPU type");
+
+    qobject_unref(desc);
+    vm_quit(src);
+    vm_quit(dst);
+    vm_quit(any);
+    nvsim_remove(ua);
+    nvsim_remove(ub);
+    nvsim_remove(uc);
+}
+
+/* Hold a migration in pre-copy; check its progress is visible. */
+static void hold_in_precopy(Vm *src, const char *uri)
+{
+    uint64_t pending = 0;
+    int i;
+
+    set_caps(src->qts);
+    migrate(src->qts, uri, 256 * KiB);
+    for (i = 0; i < 600; i++) {
+        g_autofree char *state = vgpu_state(src->qts, 0, &pending);
+
+        if (!strcmp(state, "pre-copy") && pending) {
+            return;
+        }
+        g_usleep(20 * 1000);
+    }
+    g_error("the vGPU did not show pre-copy with bytes pending");
+}
+
+/* migrate_cancel during pre-copy leaves the source as it was. */
+static void test_cancel(void)
+{
+    g_autofree char *ua = NULL, *ub = NULL, *uri = NULL, *status = NULL;
+    g_autofree char *extra = NULL;
+    GpuSnapshot before[1];
+    Vm *src, *dst;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = mdev_with_plane("region");
+    ub = mdev_with_plane("region");
+    src = source_start(&ua, 1, "");
+    snapshot(&src->gpu[0], &before[0]);
+    extra = g_strdup_printf("-incoming unix:%s/m.sock", src->dir);
+    uri = g_strdup_printf("unix:%s/m.sock", src->dir);
+    dst = vm_start(&ub, 1, "", NULL, extra, false);
+    set_caps(dst->qts);
+    hold_in_precopy(src, uri);
+    qtest_qmp_assert_success(src->qts, "{ 'execute': 'migrate_cancel' }");
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "cancelled");
+    assert_dest_refused(dst, "");
+    assert_source_intact(src, before, "after migrate_cancel");
+
+    vm_quit(src);
+    nvsim_remove(ua);
+    nvsim_remove(ub);
+}
+
+/*
+ * The destination, a vGPU that it created, is killed mid-stream: the
+ * source runs on and the destination's vGPU goes away.
+ */
+static void test_dest_killed(void)
+{
+    g_autofree char *ua = NULL, *uri = NULL, *status = NULL;
+    g_autofree char *incoming = NULL;
+    const char *argv[] = {
+        g_getenv("QTEST_QEMU_BINARY"), "-machine", "q35", "-accel", "qtest",
+        "-nodefaults", "-display", "none", "-monitor", "none",
+        "-device", "nv-vgpu,id=gpu0,addr=04.0,parent=nvsim,"
+        "mdev-type=nvsim-63", "-incoming", NULL, NULL
+    };
+    GpuSnapshot before[1];
+    int mdevs, i, wstatus;
+    GPid pid;
+    Vm *src;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = mdev_with_plane("region");
+    src = source_start(&ua, 1, "");
+    snapshot(&src->gpu[0], &before[0]);
+    mdevs = mdev_count();
+    uri = g_strdup_printf("unix:%s/m.sock", src->dir);
+    argv[G_N_ELEMENTS(argv) - 2] = uri;
+    g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                                NULL));
+    for (i = 0; i < 500 && mdev_count() != mdevs + 1; i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(mdev_count(), ==, mdevs + 1);
+    for (i = 0; i < 500; i++) {
+        g_autofree char *sock = g_strdup(uri + strlen("unix:"));
+
+        if (g_file_test(sock, G_FILE_TEST_EXISTS)) {
+            break;
+        }
+        g_usleep(10 * 1000);
+    }
+    hold_in_precopy(src, uri);
+    kill(pid, SIGKILL);
+    g_assert_cmpint(waitpid(pid, &wstatus, 0), ==, pid);
+    g_spawn_close_pid(pid);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "failed");
+    assert_source_intact(src, before, "after the destination died");
+    /* the killed QEMU's vGPU is removed all the same */
+    for (i = 0; i < 1000 && mdev_count() != mdevs; i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(mdev_count(), ==, mdevs);
+
+    vm_quit(src);
+    nvsim_remove(ua);
+}
+
+/* The host driver fails a migration step, on the source or the destination */
+typedef struct DriverFault {
+    const char *step;           /* nvsim/mig_fail value */
+    bool on_dest;
+} DriverFault;
+
+static void test_driver_fails(const void *opaque)
+{
+    const DriverFault *fault = opaque;
+    g_autofree char *ua = NULL, *ub = NULL, *uri = NULL, *status = NULL;
+    g_autofree char *extra = NULL;
+    GpuSnapshot before[1];
+    Vm *src, *dst;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = mdev_with_plane("region");
+    ub = mdev_with_plane("region");
+    src = source_start(&ua, 1, "");
+    snapshot(&src->gpu[0], &before[0]);
+    extra = g_strdup_printf("-incoming unix:%s/m.sock", src->dir);
+    uri = g_strdup_printf("unix:%s/m.sock", src->dir);
+    dst = vm_start(&ub, 1, "", NULL, extra, false);
+    set_caps(src->qts);
+    set_caps(dst->qts);
+    mdev_attr_write(fault->on_dest ? ub : ua, "nvsim/mig_fail", fault->step);
+    migrate(src->qts, uri, 0);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "failed");
+    assert_dest_refused(dst, "");
+    assert_source_intact(src, before, fault->step);
+
+    vm_quit(src);
+    nvsim_remove(ua);
+    nvsim_remove(ub);
+}
+
+/* Save to @file from a source VM; returns the source's snapshot */
+static void save_to_file(const char *file, GpuSnapshot *before, Gpu *modes)
+{
+    g_autofree char *ua = mdev_with_plane("region");
+    g_autofree char *uri = g_strdup_printf("file:%s", file);
+    g_autofree char *status = NULL;
+    Vm *src = source_start(&ua, 1, "");
+
+    snapshot(&src->gpu[0], before);
+    *modes = src->gpu[0];
+    qtest_qmp_assert_success(src->qts, "{ 'execute': 'stop' }");
+    migrate(src->qts, uri, 0);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "completed");
+    vm_quit(src);
+    nvsim_remove(ua);
+}
+
+/*
+ * Restoring @file must fail, saying @want, and leave no mdev behind.  The
+ * destination may die before a QMP client could greet it: run it bare.
+ */
+static void assert_restore_fails(const char *file, const char *want)
+{
+    g_autofree char *incoming = g_strdup_printf("file:%s", file);
+    const char *argv[] = {
+        "timeout", "-s", "KILL", "60", g_getenv("QTEST_QEMU_BINARY"),
+        "-machine", "q35", "-accel", "qtest", "-nodefaults", "-display",
+        "none", "-monitor", "none", "-device", "nv-vgpu,id=gpu0,addr=04.0,"
+        "parent=nvsim,mdev-type=nvsim-63", "-incoming", incoming, NULL
+    };
+    g_autofree char *err = NULL;
+    int mdevs = mdev_count(), i, status;
+
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                               G_SPAWN_SEARCH_PATH |
+                               G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                               &err, &status, NULL));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 ||
+        !strstr(err, want)) {
+        g_error("restoring %s: status 0x%x, wanted exit 1 saying '%s':\n%s",
+                file, status, want, err);
+    }
+    for (i = 0; i < 1000 && mdev_count() != mdevs; i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(mdev_count(), ==, mdevs);
+}
+
+/* Find @what in @buf, which must hold it */
+static size_t find_bytes(const char *buf, size_t len, const char *what)
+{
+    const char *p = memmem(buf, len, what, strlen(what));
+
+    g_assert_nonnull(p);
+    return p - buf;
+}
+
+/* A truncated file and files with flipped bytes do not restore. */
+static void test_bad_files(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("nv-vgpu-bad-XXXXXX", NULL);
+    g_autofree char *file = g_strdup_printf("%s/vm.state", dir);
+    g_autofree char *bad = g_strdup_printf("%s/bad.state", dir);
+    g_autofree char *data = NULL;
+    GpuSnapshot before;
+    Gpu modes;
+    size_t len, at;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    save_to_file(file, &before, &modes);
+    g_free(before.fb);
+    g_assert_true(g_file_get_contents(file, &data, &len, NULL));
+
+    /* cut inside the vGPU's own state */
+    at = find_bytes(data, len, "NVSIMMIG");
+    g_assert_true(g_file_set_contents(bad, data, at + 5000, NULL));
+    assert_restore_fails(bad, "load of migration failed");
+
+    /* a flipped byte in a framebuffer page: the driver's CRC catches it */
+    data[at + 64 + 24 + 100] ^= 0x40;
+    g_assert_true(g_file_set_contents(bad, data, len, NULL));
+    assert_restore_fails(bad, "load of migration failed");
+    data[at + 64 + 24 + 100] ^= 0x40;
+
+    /* a flipped byte in nv-vgpu's descriptor */
+    at = find_bytes(data, len, "\"type\": \"nvsim-63\"");
+    data[at + strlen("\"type\": \"nvsim-6")] = '9';
+    g_assert_true(g_file_set_contents(bad, data, len, NULL));
+    assert_restore_fails(bad, "vGPU type: the source has nvsim-69");
+
+    unlink(bad);
+    unlink(file);
+    rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    /*
+     * Not stop_copy on the source: when entering STOP_COPY fails as the
+     * VM stops, vfio-pci resets the device (see the documentation).
+     */
+    static const DriverFault faults[] = {
+        { "pre_copy", false }, { "read", false },
+        { "resuming", true }, { "write", true }, { "resume_end", true },
+    };
+    int i;
+
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/nv-vgpu/migration/live", test_live);
+    qtest_add_func("/nv-vgpu/migration/two-vgpus", test_two_vgpus);
+    qtest_add_func("/nv-vgpu/migration/save-restore", test_save_restore);
+    qtest_add_func("/nv-vgpu/migration/refused-type", test_refused_type);
+    qtest_add_func("/nv-vgpu/migration/refused-branch", test_refused_branch);
+    qtest_add_func("/nv-vgpu/migration/ask-first", test_ask_first);
+    qtest_add_func("/nv-vgpu/migration/cancel", test_cancel);
+    qtest_add_func("/nv-vgpu/migration/dest-killed", test_dest_killed);
+    for (i = 0; i < G_N_ELEMENTS(faults); i++) {
+        g_autofree char *path = g_strdup_printf(
+            "/nv-vgpu/migration/driver-fails/%s/%s",
+            faults[i].on_dest ? "destination" : "source", faults[i].step);
+
+        qtest_add_data_func(path, &faults[i], test_driver_fails);
+    }
+    qtest_add_func("/nv-vgpu/migration/bad-files", test_bad_files);
+    return g_test_run();
+}
