@@ -16,6 +16,7 @@
 #include "nvsim.h"
 
 /* values of enum drm_plane_type (DRM uAPI property values) */
+#define NVSIM_DRM_PLANE_OVERLAY	0
 #define NVSIM_DRM_PLANE_PRIMARY	1
 #define NVSIM_DRM_PLANE_CURSOR	2
 
@@ -177,6 +178,11 @@ long nvsim_query_gfx_plane(struct nvsim_dev *nd, unsigned long arg)
 	}
 
 	switch (info.drm_plane_type) {
+	case NVSIM_DRM_PLANE_OVERLAY:
+		/*
+		 * QEMU's vfio-pci region display leaves the type 0; like
+		 * other mdev drivers, take it for head 0, the only plane.
+		 */
 	case NVSIM_DRM_PLANE_PRIMARY:
 		nvsim_plane_get_locked(nd, &p, true);
 		break;

@@ -119,6 +119,11 @@ static char *migration_status(QTestState *qts)
     char *status = g_strdup(qdict_haskey(ret, "status") ?
                             qdict_get_str(ret, "status") : "none");
 
+    if (qdict_haskey(ret, "error-desc")) {
+        g_test_message("migration %s: %s", status,
+                       qdict_get_str(ret, "error-desc"));
+    }
+
     qobject_unref(rsp);
     return status;
 }

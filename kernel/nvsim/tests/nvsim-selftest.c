@@ -734,6 +734,13 @@ static void test_region_plane(struct dev *d)
 	   pi.drm_format == NVSIM_FMT_XRGB8888 && pi.size == 2560 * 480 &&
 	   pi.region_index == NVSIM_DISPLAY_REGION_INDEX,
 	   "region plane 640x480 XR24");
+	ok(!query_plane(d, VFIO_GFX_PLANE_TYPE_REGION, 0, &pi) &&
+	   pi.width == 640 && pi.height == 480 &&
+	   pi.drm_format == NVSIM_FMT_XRGB8888,
+	   "plane type 0 (what QEMU's region display sends) is head 0");
+	ok(query_plane(d, VFIO_GFX_PLANE_TYPE_REGION, 3, &pi) == -EINVAL,
+	   "plane type 3 refused");
+	query_plane(d, VFIO_GFX_PLANE_TYPE_REGION, 1, &pi);
 	ok(region_type(d, NVSIM_DISPLAY_REGION_INDEX, &type, &sub) &&
 	   type == NVSIM_DISPLAY_REGION_TYPE &&
 	   sub == NVSIM_DISPLAY_REGION_SUBTYPE, "display region type capability");
