@@ -265,6 +265,7 @@ static void vgpu_display_gfx_update(void *opaque)
         .flags = d->plane_type,
         .drm_plane_type = VGPU_DRM_PLANE_PRIMARY,
     };
+    ScanoutFrame geometry = { .data_size = UINT64_MAX };
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
     Error *err = NULL;
     bool ok;
@@ -291,13 +292,11 @@ static void vgpu_display_gfx_update(void *opaque)
     }
 
     /* Format, size and stride first; where it lies is checked later. */
-    if (!scanout_frame_check(&(ScanoutFrame) {
-                                 .data_size = UINT64_MAX,
-                                 .width = plane.width,
-                                 .height = plane.height,
-                                 .stride = plane.stride,
-                                 .drm_format = plane.drm_format,
-                             }, d->max_width, d->max_height, &err)) {
+    geometry.width = plane.width;
+    geometry.height = plane.height;
+    geometry.stride = plane.stride;
+    geometry.drm_format = plane.drm_format;
+    if (!scanout_frame_check(&geometry, d->max_width, d->max_height, &err)) {
         ok = false;
     } else if (d->plane_type == VFIO_GFX_PLANE_TYPE_REGION) {
         ok = vgpu_display_show_region(d, &plane, &err);

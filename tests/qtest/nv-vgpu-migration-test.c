@@ -257,6 +257,50 @@ static void assert_destination_matches(const Gpu *modes, Vm *dst,
     }
 }
 
+/* A source with @n vGPUs on mdevs @ua, a destination on @ub listening */
+typedef struct Pair {
+    Vm *src, *dst;
+    char *uri;
+    GpuSnapshot before[2];
+} Pair;
+
+static void pair_start(Pair *p, char **ua, char **ub, int n)
+{
+    g_autofree char *extra = NULL;
+    int i;
+
+    p->src = source_start(ua, n, "");
+    for (i = 0; i < n; i++) {
+        snapshot(&p->src->gpu[i], &p->before[i]);
+    }
+    p->uri = g_strdup_printf("unix:%s/m.sock", p->src->dir);
+    extra = g_strdup_printf("-incoming %s", p->uri);
+    p->dst = vm_start(ub, n, "", NULL, extra, false);
+    set_caps(p->src->qts);
+    set_caps(p->dst->qts);
+}
+
+/*
+ * The migration (started, or started here when @start) fails, or ends as
+ * @want_status: the destination exits saying @want, the source runs on as
+ * before.  Both QEMUs are gone afterwards.
+ */
+static void pair_expect_failure(Pair *p, bool start, const char *want_status,
+                                const char *want, const char *what)
+{
+    g_autofree char *status = NULL;
+
+    if (start) {
+        migrate(p->src->qts, p->uri, 0);
+    }
+    status = wait_migration_end(p->src->qts);
+    g_assert_cmpstr(status, ==, want_status);
+    assert_dest_refused(p->dst, want);
+    assert_source_intact(p->src, p->before, what);
+    vm_quit(p->src);
+    g_free(p->uri);
+}
+
 /* ---------------------------------------------------------------------- */
 
 /*
@@ -302,10 +346,9 @@ static void test_live(void)
 static void test_two_vgpus(void)
 {
     g_autofree char *a0 = NULL, *a1 = NULL, *b0 = NULL, *b1 = NULL;
-    g_autofree char *uri = NULL, *status = NULL, *extra = NULL;
+    g_autofree char *status = NULL;
     char *ua[2], *ub[2];
-    GpuSnapshot before[2];
-    Vm *src, *dst;
+    Pair p;
 
     if (nvsim_skip_test()) {
         return;
@@ -314,21 +357,15 @@ static void test_two_vgpus(void)
     ua[1] = a1 = mdev_with_plane("dmabuf");
     ub[0] = b0 = mdev_with_plane("region");
     ub[1] = b1 = mdev_with_plane("dmabuf");
-    src = source_start(ua, 2, "");
-    snapshot(&src->gpu[0], &before[0]);
-    snapshot(&src->gpu[1], &before[1]);
-    extra = g_strdup_printf("-incoming unix:%s/m.sock", src->dir);
-    uri = g_strdup_printf("unix:%s/m.sock", src->dir);
-    dst = vm_start(ub, 2, "", NULL, extra, false);
-    set_caps(src->qts);
-    set_caps(dst->qts);
-    migrate(src->qts, uri, 0);
-    status = wait_migration_end(src->qts);
+    pair_start(&p, ua, ub, 2);
+    migrate(p.src->qts, p.uri, 0);
+    status = wait_migration_end(p.src->qts);
     g_assert_cmpstr(status, ==, "completed");
-    assert_destination_matches(src->gpu, dst, before);
+    assert_destination_matches(p.src->gpu, p.dst, p.before);
 
-    vm_quit(src);
-    vm_quit(dst);
+    vm_quit(p.src);
+    vm_quit(p.dst);
+    g_free(p.uri);
     nvsim_remove(a0);
     nvsim_remove(a1);
     nvsim_remove(b0);
@@ -387,32 +424,20 @@ static void test_save_restore(void)
 /* A destination of another vGPU type refuses before anything moves. */
 static void test_refused_type(void)
 {
-    g_autofree char *ua = NULL, *ub = NULL, *uri = NULL, *status = NULL;
-    g_autofree char *extra = NULL;
-    GpuSnapshot before[1];
-    Vm *src, *dst;
+    g_autofree char *ua = NULL, *ub = NULL;
+    Pair p;
 
     if (nvsim_skip_test()) {
         return;
     }
     ua = mdev_with_plane("region");
     ub = nvsim_create(TYPE_2Q);
-    src = source_start(&ua, 1, "");
-    snapshot(&src->gpu[0], &before[0]);
-    extra = g_strdup_printf("-incoming unix:%s/m.sock", src->dir);
-    uri = g_strdup_printf("unix:%s/m.sock", src->dir);
-    dst = vm_start(&ub, 1, "", NULL, extra, false);
-    set_caps(src->qts);
-    set_caps(dst->qts);
-    migrate(src->qts, uri, 0);
-    status = wait_migration_end(src->qts);
-    g_assert_cmpstr(status, ==, "failed");
-    assert_dest_refused(dst, "nv-vgpu gpu0: refusing the incoming vGPU "
-                        "state: vGPU type: the source has nvsim-63 (GRID "
-                        "P4-1Q), this vGPU nvsim-65 (GRID P4-2Q)");
-    assert_source_intact(src, before, "after a refused migration");
-
-    vm_quit(src);
+    pair_start(&p, &ua, &ub, 1);
+    pair_expect_failure(&p, true, "failed",
+                        "nv-vgpu gpu0: refusing the incoming vGPU state: "
+                        "vGPU type: the source has nvsim-63 (GRID P4-1Q), "
+                        "this vGPU nvsim-65 (GRID P4-2Q)",
+                        "after a refused migration");
     nvsim_remove(ua);
     nvsim_remove(ub);
 }
@@ -427,10 +452,8 @@ static void test_refused_branch(void)
     const char *create = "/sys/class/mdev_bus/nvsim2/mdev_supported_types/"
                          TYPE_1Q "/create";
     g_autofree char *ua = g_uuid_string_random();
-    g_autofree char *ub = NULL, *uri = NULL, *status = NULL, *extra = NULL;
-    g_autofree char *want = NULL, *version = NULL;
-    GpuSnapshot before[1];
-    Vm *src, *dst;
+    g_autofree char *ub = NULL, *want = NULL, *version = NULL;
+    Pair p;
 
     if (nvsim_skip_test()) {
         return;
@@ -445,22 +468,11 @@ static void test_refused_branch(void)
     g_strchomp(version);
     sysfs_write(create, ua);
     ub = nvsim_create(TYPE_1Q);
-    src = source_start(&ua, 1, "");
-    snapshot(&src->gpu[0], &before[0]);
-    extra = g_strdup_printf("-incoming unix:%s/m.sock", src->dir);
-    uri = g_strdup_printf("unix:%s/m.sock", src->dir);
-    dst = vm_start(&ub, 1, "", NULL, extra, false);
-    set_caps(src->qts);
-    set_caps(dst->qts);
-    migrate(src->qts, uri, 0);
-    status = wait_migration_end(src->qts);
-    g_assert_cmpstr(status, ==, "failed");
+    pair_start(&p, &ua, &ub, 1);
     want = g_strdup_printf("host driver branch: the source runs nvsim %s",
                            version);
-    assert_dest_refused(dst, want);
-    assert_source_intact(src, before, "after a refused migration");
-
-    vm_quit(src);
+    pair_expect_failure(&p, true, "failed", want,
+                        "after a refused migration");
     nvsim_remove(ua);
     nvsim_remove(ub);
 }
@@ -592,30 +604,18 @@ static void hold_in_precopy(Vm *src, const char *uri)
 /* migrate_cancel during pre-copy leaves the source as it was. */
 static void test_cancel(void)
 {
-    g_autofree char *ua = NULL, *ub = NULL, *uri = NULL, *status = NULL;
-    g_autofree char *extra = NULL;
-    GpuSnapshot before[1];
-    Vm *src, *dst;
+    g_autofree char *ua = NULL, *ub = NULL;
+    Pair p;
 
     if (nvsim_skip_test()) {
         return;
     }
     ua = mdev_with_plane("region");
     ub = mdev_with_plane("region");
-    src = source_start(&ua, 1, "");
-    snapshot(&src->gpu[0], &before[0]);
-    extra = g_strdup_printf("-incoming unix:%s/m.sock", src->dir);
-    uri = g_strdup_printf("unix:%s/m.sock", src->dir);
-    dst = vm_start(&ub, 1, "", NULL, extra, false);
-    set_caps(dst->qts);
-    hold_in_precopy(src, uri);
-    qtest_qmp_assert_success(src->qts, "{ 'execute': 'migrate_cancel' }");
-    status = wait_migration_end(src->qts);
-    g_assert_cmpstr(status, ==, "cancelled");
-    assert_dest_refused(dst, "");
-    assert_source_intact(src, before, "after migrate_cancel");
-
-    vm_quit(src);
+    pair_start(&p, &ua, &ub, 1);
+    hold_in_precopy(p.src, p.uri);
+    qtest_qmp_assert_success(p.src->qts, "{ 'execute': 'migrate_cancel' }");
+    pair_expect_failure(&p, false, "cancelled", "", "after migrate_cancel");
     nvsim_remove(ua);
     nvsim_remove(ub);
 }
@@ -689,31 +689,17 @@ typedef struct DriverFault {
 static void test_driver_fails(const void *opaque)
 {
     const DriverFault *fault = opaque;
-    g_autofree char *ua = NULL, *ub = NULL, *uri = NULL, *status = NULL;
-    g_autofree char *extra = NULL;
-    GpuSnapshot before[1];
-    Vm *src, *dst;
+    g_autofree char *ua = NULL, *ub = NULL;
+    Pair p;
 
     if (nvsim_skip_test()) {
         return;
     }
     ua = mdev_with_plane("region");
     ub = mdev_with_plane("region");
-    src = source_start(&ua, 1, "");
-    snapshot(&src->gpu[0], &before[0]);
-    extra = g_strdup_printf("-incoming unix:%s/m.sock", src->dir);
-    uri = g_strdup_printf("unix:%s/m.sock", src->dir);
-    dst = vm_start(&ub, 1, "", NULL, extra, false);
-    set_caps(src->qts);
-    set_caps(dst->qts);
+    pair_start(&p, &ua, &ub, 1);
     mdev_attr_write(fault->on_dest ? ub : ua, "nvsim/mig_fail", fault->step);
-    migrate(src->qts, uri, 0);
-    status = wait_migration_end(src->qts);
-    g_assert_cmpstr(status, ==, "failed");
-    assert_dest_refused(dst, "");
-    assert_source_intact(src, before, fault->step);
-
-    vm_quit(src);
+    pair_expect_failure(&p, true, "failed", "", fault->step);
     nvsim_remove(ua);
     nvsim_remove(ub);
 }

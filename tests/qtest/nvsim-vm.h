@@ -81,7 +81,8 @@ void assert_screendump(Vm *vm, const Gpu *g);
 
 /*
  * Start QEMU with an nv-vgpu (ids gpu0, gpu1) for each mdev in @uuids,
- * VNC on vm->vnc (with @vnc_props, e.g. ",display=gpu1"), @extra appended; QEMU's stderr goes to a file
+ * VNC on vm->vnc (with @vnc_props, e.g. ",display=gpu1"), @extra
+ * appended; QEMU's stderr goes to a file
  * (vm_stderr()).  With @attach, set up the vGPUs' BARs as a guest would
  * (vm_attach()); an incoming VM gets them from the source.
  */
