@@ -17,6 +17,8 @@
 #include "qemu/units.h"
 #include "nvsim-vm.h"
 
+static const char *vnc_client(void);
+
 /* ---------------------------------------------------------------------- */
 
 /*
@@ -231,6 +233,55 @@ static void test_edid(void)
 
     vm = vm_start(&uuid, 1, "display=auto", NULL, NULL, true);
     assert_guest_edid(&vm->gpu[0], 1280, 800);
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/* The guest's monitor follows the VNC client's window, capped */
+static void assert_edid_after_resize(Vm *vm, const char *client,
+                                     const char *size, uint32_t width,
+                                     uint32_t height)
+{
+    g_autofree char *server = g_strdup_printf("unix:%s", vm->vnc);
+    g_autofree char *path = g_strdup_printf("%s/resize.ppm", vm->dir);
+    g_autofree char *out = NULL, *err = NULL;
+    const char *argv[] = {
+        client, "--resize", size, "--quiet-ms", "300", "--snapshot", path,
+        server, NULL
+    };
+    int status, i;
+
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL,
+                               &out, &err, &status, NULL));
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        g_error("%s: %s%s", client, out, err);
+    }
+    /* the monitor is unplugged for 100 ms while its EDID changes */
+    for (i = 0; i < 100; i++) {
+        if (qpci_io_readl(vm->gpu[0].dev, vm->gpu[0].bar0,
+                          REG_EDID_LINK) == 1) {
+            break;
+        }
+        g_usleep(20 * 1000);
+    }
+    assert_guest_edid(&vm->gpu[0], width, height);
+}
+
+static void test_edid_follows_vnc(void)
+{
+    const char *client = vnc_client();
+    g_autofree char *uuid = NULL;
+    Vm *vm;
+
+    if (nvsim_skip_test() || !client) {
+        return;
+    }
+    /* GRID P4-1B goes up to 2560x1600 */
+    uuid = nvsim_create("nvsim-157");
+    vm = vm_start(&uuid, 1, "", NULL, NULL, true);
+    assert_guest_edid(&vm->gpu[0], 1280, 800);
+    assert_edid_after_resize(vm, client, "1920x1080", 1920, 1080);
+    assert_edid_after_resize(vm, client, "3000x2000", 2560, 1600);
     vm_quit(vm);
     nvsim_remove(uuid);
 }
@@ -485,6 +536,8 @@ int main(int argc, char **argv)
     qtest_add_func("/nv-vgpu/display/vnc-display-id", test_vnc_display_id);
     qtest_add_func("/nv-vgpu/display/off", test_display_off);
     qtest_add_func("/nv-vgpu/display/edid", test_edid);
+    qtest_add_func("/nv-vgpu/display/edid-follows-vnc",
+                   test_edid_follows_vnc);
     qtest_add_func("/nv-vgpu/display/frame-cap", test_frame_cap);
     return g_test_run();
 }

@@ -68,6 +68,7 @@ typedef struct Options {
     char encodings_str[256];    /* for messages */
     bool shared;
     bool verbose;
+    int resize_w, resize_h;     /* --resize: ask the server for this size */
 } Options;
 
 /* Everything the libvncclient callbacks update */
@@ -88,6 +89,7 @@ typedef struct State {
     bool pixel_hit;             /* this update wrote the --pixel pixel */
     uint32_t pixel_value;
     bool fatal;                 /* a callback failed (e.g. out of memory) */
+    int64_t resized_ns;         /* when --resize was sent, 0 if not */
 } State;
 
 static Options opts;
@@ -561,6 +563,28 @@ static void cb_rect(rfbClient *cl, int x, int y, int w, int h)
     }
 }
 
+/*
+ * SetDesktopSize with one screen.  Built here: libvncclient's
+ * SendExtDesktopSize() sends nothing until it has parsed a screen layout
+ * from the server, which it does not for QEMU's first reply.
+ */
+static bool send_desktop_size(rfbClient *cl, int w, int h)
+{
+    uint8_t msg[8 + 16] = { 0 };
+
+    msg[0] = rfbSetDesktopSize;
+    msg[2] = w >> 8;
+    msg[3] = w;
+    msg[4] = h >> 8;
+    msg[5] = h;
+    msg[6] = 1;                 /* one screen, id 0 at 0,0 */
+    msg[8 + 8] = w >> 8;
+    msg[8 + 9] = w;
+    msg[8 + 10] = h >> 8;
+    msg[8 + 11] = h;
+    return WriteToRFBServer(cl, (char *)msg, sizeof(msg));
+}
+
 static void cb_finished(rfbClient *cl)
 {
     uint32_t v;
@@ -572,6 +596,15 @@ static void cb_finished(rfbClient *cl)
         st.ready = true;
         free(st.cover);
         st.cover = NULL;
+        if (opts.resize_w) {
+            /* as a viewer whose window has that size would */
+            if (!send_desktop_size(cl, opts.resize_w, opts.resize_h)) {
+                err("cannot send SetDesktopSize");
+                st.fatal = true;
+                return;
+            }
+            st.resized_ns = now_ns();
+        }
         if (opts.mode == MODE_SNAPSHOT) {
             return;
         }
@@ -692,6 +725,10 @@ static void usage(FILE *f)
 "                         zlib zrle trle rre corre\n"
 "  --exclusive            ask for exclusive access (non-shared); the server\n"
 "                         may then disconnect other viewers\n"
+"  --resize WxH           after the first complete frame, ask the server\n"
+"                         for a WxH desktop (SetDesktopSize), as a viewer\n"
+"                         window of that size would; --snapshot then waits\n"
+"                         --quiet-ms before it ends\n"
 "  -v, --verbose          log the protocol (libvncclient messages)\n"
 "  -h, --help             this text\n"
 "\n"
@@ -708,6 +745,7 @@ enum {
     OPT_QUIET,
     OPT_ENCODINGS,
     OPT_EXCLUSIVE,
+    OPT_RESIZE,
 };
 
 static void parse_args(int argc, char **argv)
@@ -722,6 +760,7 @@ static void parse_args(int argc, char **argv)
         { "quiet-ms", required_argument, NULL, OPT_QUIET },
         { "encodings", required_argument, NULL, OPT_ENCODINGS },
         { "exclusive", no_argument, NULL, OPT_EXCLUSIVE },
+        { "resize", required_argument, NULL, OPT_RESIZE },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -742,6 +781,14 @@ static void parse_args(int argc, char **argv)
             break;
         case OPT_WATCH:
             watch = true;
+            break;
+        case OPT_RESIZE:
+            if (sscanf(optarg, "%dx%d", &opts.resize_w, &opts.resize_h) != 2 ||
+                opts.resize_w <= 0 || opts.resize_h <= 0 ||
+                opts.resize_w > 65535 || opts.resize_h > 65535) {
+                err("--resize wants WxH, not '%s'", optarg);
+                exit(EXIT_ERROR);
+            }
             break;
         case OPT_PIXEL:
             if (!parse_xy(optarg, &opts.pixel_x, &opts.pixel_y)) {
@@ -839,6 +886,11 @@ static bool send_format_and_encodings(rfbClient *cl)
     }
     enc = htonl(rfbEncodingNewFBSize);
     memcpy(buf + sz_rfbSetEncodingsMsg + 4 * n++, &enc, 4);
+    if (opts.resize_w) {
+        /* SetDesktopSize needs the extended desktop size extension */
+        enc = htonl(rfbEncodingExtDesktopSize);
+        memcpy(buf + sz_rfbSetEncodingsMsg + 4 * n++, &enc, 4);
+    }
     se->type = rfbSetEncodings;
     se->pad = 0;
     se->nEncodings = htons(n);
@@ -975,7 +1027,9 @@ int main(int argc, char **argv)
             ret = EXIT_ERROR;
             break;
         }
-        if (opts.mode == MODE_SNAPSHOT && st.ready) {
+        if (opts.mode == MODE_SNAPSHOT && st.ready &&
+            (!st.resized_ns ||
+             t >= st.resized_ns + opts.quiet_ms * NS_PER_MS)) {
             break;
         }
         if (t >= deadline) {
