@@ -21,6 +21,35 @@ static const char *vnc_client(void);
 
 /* ---------------------------------------------------------------------- */
 
+/* dma-buf files QEMU has open ("fd") or mapped ("maps") */
+static int count_dmabufs(pid_t pid, const char *what)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/%s", pid, what);
+    int n = 0;
+
+    if (!strcmp(what, "maps")) {
+        g_autofree char *maps = NULL;
+        char *p;
+
+        g_assert_true(g_file_get_contents(path, &maps, NULL, NULL));
+        for (p = maps; (p = strstr(p, "dmabuf")); p++) {
+            n++;
+        }
+    } else {
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        g_assert_nonnull(dir);
+        while ((name = g_dir_read_name(dir))) {
+            g_autofree char *link = g_build_filename(path, name, NULL);
+            g_autofree char *target = g_file_read_link(link, NULL);
+
+            n += target && strstr(target, "dmabuf") != NULL;
+        }
+    }
+    return n;
+}
+
 /*
  * Head 0 at two resolutions and three formats, with padded strides and a
  * scanout that moves within the framebuffer: screendump shows exactly
@@ -62,6 +91,10 @@ static void test_modes(const void *opaque)
     g->seed = 2;
     assert_screendump(vm, g);
     g_assert_cmpuint(console_counter(g, "x-console-bad-frames"), ==, 0);
+
+    /* four modes later, QEMU holds one dma-buf (or none) and one mapping */
+    g_assert_cmpint(count_dmabufs(qtest_pid(vm->qts), "fd"), <=, 1);
+    g_assert_cmpint(count_dmabufs(qtest_pid(vm->qts), "maps"), <=, 1);
 
     vm_quit(vm);
     nvsim_remove(uuid);
