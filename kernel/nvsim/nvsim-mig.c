@@ -83,10 +83,14 @@ static void nvsim_mig_put_record(struct nvsim_mig_file *migf, u32 tag,
 	rec->len = cpu_to_le32(len);
 	rec->arg = cpu_to_le64(arg);
 	rec->reserved = 0;
-	rec->crc = cpu_to_le32(nvsim_crc(rec, offsetof(typeof(*rec), crc),
-					 payload, len));
+	/*
+	 * Copy first and checksum the copy: a framebuffer page can change
+	 * under us (the guest runs on during PRE_COPY, on other CPUs).
+	 */
 	if (len)
 		memcpy(rec + 1, payload, len);
+	rec->crc = cpu_to_le32(nvsim_crc(rec, offsetof(typeof(*rec), crc),
+					 rec + 1, len));
 	migf->buf_len += sizeof(*rec) + len;
 }
 
