@@ -117,9 +117,10 @@ check:
 demo: nvsim vnc-client
 	@sh fork/demo.sh
 
-# Console cost and latency, nv-vgpu against upstream vfio-pci (bench/).
+# Console and migration, nv-vgpu against upstream vfio-pci (bench/).
 bench: nvsim vnc-client
 	@tests/vgpu-host/run /usr/bin/python3 bench/console-bench.py
+	@VGPU_HOST_MEM=4G tests/vgpu-host/run /usr/bin/python3 bench/migration-bench.py
 
 clean:
 	rm -rf $(QBUILD) $(TREE)

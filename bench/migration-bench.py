@@ -1,0 +1,1116 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Migration benchmark: what migrating a vGPU costs, nv-vgpu next to upstream.
+
+Runs inside the test host (tests/vgpu-host/run), where the nvsim driver
+provides vGPU mdevs:
+
+    VGPU_HOST_MEM=4G tests/vgpu-host/run \
+        /usr/bin/python3 bench/migration-bench.py [--quick]
+
+Each case migrates a VM (-accel qtest, -m 256) with one vGPU from a source
+QEMU to a destination QEMU (-incoming unix:...) on an mdev of the same
+nvsim type, over a UNIX socket, with the return-path and switchover-ack
+capabilities, once with -device nv-vgpu and once with upstream -device
+vfio-pci (enable-migration=on,x-device-dirty-page-tracking=off).  The
+script plays the guest over the qtest socket (PCI config, nvsim's BAR0
+SCRATCH register, memset through BAR1) and reports:
+
+  1. the loopback UNIX-socket bandwidth, measured first in the same run,
+     and each migration's device-state throughput (query-migrate's
+     vfio.transferred over its total-time) as a share of it;
+  2. downtime and total time with 64 MiB and 1 GiB of the framebuffer of
+     a GRID P4-1Q (nvsim-63) touched, (a) live: pre-copy while the guest
+     rewrites a 4 MiB window (at 1/12 of the loopback bandwidth), against
+     (b) stop-copy: the VM is stopped first, so all of the device state
+     moves while it is down.  (a) and (b) are one guest: it migrates live
+     to a fresh mdev, then stopped to another;
+  3. the device-state bytes sent against the framebuffer touched, on an
+     8 GiB GRID P4-8C (nvsim-289) with 64 MiB touched in 16 pieces.
+
+After each migration the destination's guest must read back the words of
+the framebuffer and the SCRATCH value the source's guest wrote, or the
+case is reported as failed.  QEMUs and mdevs are cleaned up however the
+script ends.  It prints numbers and ratios; the exit status is 1 only
+when a migration failed or arrived wrong.  See bench/README.md.
+
+Python 3 standard library, plus QEMU's python QMP library.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid as uuidlib
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "build/qemu/python"))
+from qemu.qmp.legacy import QEMUMonitorProtocol  # noqa: E402
+
+MDEV_BUS = "/sys/class/mdev_bus/nvsim"
+MDEV_BUS2 = "/sys/class/mdev_bus/nvsim2"
+MDEV_DEVICES = "/sys/bus/mdev/devices"
+TYPE_1Q = "nvsim-63"            # GRID P4-1Q, 1 GiB
+TYPE_8C = "nvsim-289"           # GRID P4-8C, 8 GiB
+TYPE_FB_MB = {TYPE_1Q: 1024, TYPE_8C: 8192}
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# The guest's view: device 04.0 on bus 0, BARs placed by hand.
+PCI_CFG = 0x80000000 | (4 << 11)
+BAR0 = 0xE0000000
+BAR1 = 0x400000000
+REG_ID = 0x0000
+REG_SCRATCH = 0x0010
+NVSIM_ID = 0x10DE2330
+
+PAGE = 4096
+CHUNK = 4 * MiB                 # the touch pattern: one byte per 4 MiB
+WINDOW_OFF = 8 * MiB            # the window the guest rewrites live
+WINDOW_LEN = 4 * MiB
+POLL = 0.02                     # s between query-migrate polls
+MAX_DOWNTIME_MS = 2000 * 1000   # QEMU's largest downtime-limit
+DIRTY_SHARE = 12                # the guest dirties 1/12 of the loopback bw
+
+
+def chunk_byte(i):
+    """The byte the guest fills 4 MiB chunk @i of the framebuffer with."""
+    return 1 + (i * 37) % 127   # 0x01..0x7f; the window uses 0x80..0xfe
+
+
+def window_byte(k):
+    return 0x80 + k % 127
+
+
+class BenchError(Exception):
+    pass
+
+
+ARGS = None             # the command line
+
+
+def log(msg):
+    """Progress, on stderr, so that stdout holds only the report."""
+    print("migration-bench: %s" % msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Cleanup of everything we started, however we exit
+
+_procs = []             # Popen objects we started
+_mdevs = []             # mdev UUIDs we created
+_cleaned = False
+
+
+def _stop_proc(p, grace=5.0):
+    if p.poll() is not None:
+        return
+    try:
+        p.terminate()
+        p.wait(grace)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+    except OSError:
+        pass
+
+
+def cleanup():
+    global _cleaned
+    if _cleaned:
+        return
+    _cleaned = True
+    for p in list(_procs):
+        _stop_proc(p)
+    for u in list(_mdevs):
+        mdev_remove(u)
+
+
+def _on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+# ---------------------------------------------------------------------------
+# mdevs
+
+def sysfs_read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def meminfo(key):
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k == key:
+                    return int(v.split()[0]) * KiB
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def sysfs_write(path, value):
+    with open(path, "w") as f:
+        f.write(value)
+
+
+def mdev_create(mtype, parent=MDEV_BUS):
+    u = str(uuidlib.uuid4())
+    try:
+        sysfs_write("%s/mdev_supported_types/%s/create" % (parent, mtype),
+                    u)
+    except OSError as e:
+        raise BenchError("cannot create a %s mdev: %s" % (mtype, e))
+    _mdevs.append(u)
+    return u
+
+
+def mdev_remove(u):
+    path = "%s/%s" % (MDEV_DEVICES, u)
+    if not os.path.exists(path):
+        if u in _mdevs:
+            _mdevs.remove(u)
+        return
+
+    # remove blocks while the device is open: do not hang on it forever
+    def rm():
+        try:
+            sysfs_write(path + "/remove", "1")
+        except OSError as e:
+            log("removing mdev %s: %s" % (u, e))
+    t = threading.Thread(target=rm, daemon=True)
+    t.start()
+    t.join(20)
+    for _ in range(200):
+        if not os.path.exists(path):
+            break
+        time.sleep(0.05)
+    if os.path.exists(path):
+        log("mdev %s is still there" % u)
+    elif u in _mdevs:
+        _mdevs.remove(u)
+
+
+def ensure_parent2():
+    """nvsim-289 allows one instance per parent, so the 8 GiB case
+    migrates from an mdev of nvsim to one of nvsim's second parent,
+    nvsim2, which exists when nvsim is loaded with parent2_driver_version.
+    Given the same driver version as nvsim's, the two parents are alike.
+
+    In the throw-away test host (VGPU_HOST=1) with no mdev present, reload
+    nvsim so; returns a note.  Raises BenchError when that cannot be."""
+    version = sysfs_read(MDEV_BUS + "/driver_version")
+    if os.path.isdir(MDEV_BUS2):
+        v2 = sysfs_read(MDEV_BUS2 + "/driver_version")
+        if v2.split(".")[0] != version.split(".")[0]:
+            raise BenchError("nvsim2 runs driver %s, nvsim %s: another "
+                             "branch" % (v2, version))
+        return None
+    if os.listdir(MDEV_DEVICES):
+        raise BenchError("no nvsim2, and mdevs exist: not reloading nvsim")
+    if os.environ.get("VGPU_HOST") != "1" and not ARGS.reload_nvsim:
+        raise BenchError("no nvsim2: load nvsim with "
+                         "parent2_driver_version=%s (or pass "
+                         "--reload-nvsim)" % version)
+    ko = ARGS.nvsim_ko
+    if not os.path.exists(ko):
+        raise BenchError("no %s to reload nvsim from" % ko)
+    for cmd in (["rmmod", "nvsim"],
+                ["insmod", ko, "parent2_driver_version=" + version]):
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode:
+            raise BenchError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
+    for _ in range(100):
+        if os.path.isdir(MDEV_BUS2):
+            break
+        time.sleep(0.05)
+    if not os.path.isdir(MDEV_BUS2):
+        raise BenchError("nvsim reloaded, but %s did not appear" % MDEV_BUS2)
+    return ("nvsim reloaded with parent2_driver_version=%s, for a second "
+            "parent: nvsim-289 allows one instance per parent" % version)
+
+
+# ---------------------------------------------------------------------------
+# QEMU with a qtest and a QMP socket
+
+class Qemu:
+    def __init__(self, args, name, device_arg, tmp, incoming=None):
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix=name + "-", dir=tmp)
+        self.qsock = os.path.join(self.dir, "qtest.sock")
+        self.msock = os.path.join(self.dir, "qmp.sock")
+        self.errlog = os.path.join(self.dir, "stderr")
+        self.qt = self.qmp = self.qconn = None
+        cmd = [args.qemu, "-L", args.data_dir,
+               "-machine", "q35", "-nodefaults", "-accel", "qtest",
+               "-qtest", "unix:%s,server=on,wait=off" % self.qsock,
+               "-qtest-log", "none",
+               "-qmp", "unix:%s,server=on,wait=off" % self.msock,
+               "-display", "none", "-m", "256", "-device", device_arg]
+        if incoming:
+            cmd += ["-incoming", incoming]
+        self.cmdline = cmd
+        with open(self.errlog, "w") as err:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL,
+                                         stderr=err)
+        _procs.append(self.proc)
+        try:
+            self._connect()
+        except BaseException:
+            self.quit()
+            raise
+
+    def _connect(self):
+        deadline = time.monotonic() + 120
+        while not (os.path.exists(self.qsock) and
+                   os.path.exists(self.msock)):
+            self.check_alive("while starting")
+            if time.monotonic() > deadline:
+                raise BenchError("%s: QEMU made no sockets in 120 s" %
+                                 self.name)
+            time.sleep(0.02)
+        try:
+            self.qconn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.qconn.connect(self.qsock)
+            self.qconn.settimeout(300)
+            self.qt = self.qconn.makefile("rw", buffering=1)
+            self.qmp = QEMUMonitorProtocol(self.msock)
+            self.qmp.connect()
+            self.qmp.settimeout(300)
+        except Exception as e:
+            self.check_alive("while connecting")
+            raise BenchError("%s: connecting to QEMU: %s" % (self.name, e))
+
+    def stderr_text(self):
+        try:
+            with open(self.errlog) as f:
+                return f.read().strip()
+        except OSError:
+            return ""
+
+    def cpu_s(self):
+        """CPU seconds QEMU used so far, user and system (the host
+        driver's work for QEMU's reads and writes is system time)."""
+        try:
+            with open("/proc/%d/stat" % self.proc.pid) as f:
+                v = f.read().rsplit(")", 1)[1].split()
+            return (int(v[11]) + int(v[12])) / CLK_TCK
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def check_alive(self, what):
+        if self.proc.poll() is not None:
+            raise BenchError("%s QEMU exited (status %s) %s: %s" %
+                             (self.name, self.proc.returncode, what,
+                              self.stderr_text() or "(no stderr)"))
+
+    def quit(self):
+        if self.qmp:
+            try:
+                self.qmp.settimeout(10)
+                self.qmp.cmd("quit")
+            except Exception:
+                pass
+            try:
+                self.qmp.close()
+            except Exception:
+                pass
+            self.qmp = None
+        if self.qt:
+            try:
+                self.qt.close()
+                self.qconn.close()
+            except Exception:
+                pass
+            self.qt = None
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            pass
+        _stop_proc(self.proc)
+        if self.proc in _procs:
+            _procs.remove(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- QMP
+
+    def cmd(self, name, **kw):
+        try:
+            return self.qmp.cmd(name, **kw)
+        except Exception as e:
+            self.check_alive("during %s" % name)
+            raise BenchError("%s: %s: %s" % (self.name, name, e))
+
+    # -- the qtest text protocol
+
+    def qtest(self, line):
+        try:
+            self.qt.write(line + "\n")
+            while True:
+                resp = self.qt.readline()
+                if not resp:
+                    raise BenchError("qtest connection closed")
+                if not resp.startswith("IRQ"):
+                    break
+        except (OSError, BenchError) as e:
+            self.check_alive("during qtest '%s'" % line)
+            raise BenchError("%s: qtest '%s': %s" % (self.name, line, e))
+        w = resp.split()
+        if not w or w[0] != "OK":
+            raise BenchError("%s: qtest '%s': %s" % (self.name, line,
+                                                     resp.strip()))
+        return w[1:]
+
+    def writel(self, addr, val):
+        self.qtest("writel 0x%x 0x%x" % (addr, val))
+
+    def readl(self, addr):
+        return int(self.qtest("readl 0x%x" % addr)[0], 16) & 0xffffffff
+
+    def memset(self, addr, size, byte):
+        self.qtest("memset 0x%x 0x%x 0x%x" % (addr, size, byte))
+
+    def pipeline(self, lines, batch=256):
+        """Send qtest commands @batch at a time, then read their OKs."""
+        lines = iter(lines)
+        while True:
+            b = [x for _, x in zip(range(batch), lines)]
+            if not b:
+                return
+            try:
+                self.qt.write("\n".join(b) + "\n")
+                for x in b:
+                    resp = self.qt.readline()
+                    while resp.startswith("IRQ"):
+                        resp = self.qt.readline()
+                    if not resp.startswith("OK"):
+                        raise BenchError("qtest '%s': %s" %
+                                         (x, resp.strip() or "EOF"))
+            except (OSError, BenchError) as e:
+                self.check_alive("during qtest")
+                raise BenchError("%s: %s" % (self.name, e))
+
+    def cfg_readl(self, reg):
+        self.qtest("outl 0xcf8 0x%x" % (PCI_CFG | reg))
+        return int(self.qtest("inl 0xcfc")[0], 16)
+
+    def cfg_writel(self, reg, val):
+        self.qtest("outl 0xcf8 0x%x" % (PCI_CFG | reg))
+        self.qtest("outl 0xcfc 0x%x" % val)
+
+    def guest_setup(self):
+        """What the guest's firmware and driver would do: place the BARs
+        and enable memory decoding and bus mastering."""
+        self.cfg_writel(0x10, BAR0)
+        self.cfg_writel(0x14, BAR1 & 0xffffffff)
+        self.cfg_writel(0x18, BAR1 >> 32)
+        self.cfg_writel(0x04, 6)
+        got = self.readl(BAR0 + REG_ID)
+        if got != NVSIM_ID:
+            raise BenchError("%s: BAR0 ID reads 0x%08x, not 0x%08x" %
+                             (self.name, got, NVSIM_ID))
+
+
+# ---------------------------------------------------------------------------
+# 1. Loopback bandwidth
+
+def loopback_bandwidth(total, chunk):
+    """Bytes/s through an AF_UNIX stream socketpair from one process to
+    another (a forked child sends, we receive)."""
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            a.close()
+            buf = bytes(chunk)
+            view = memoryview(buf)
+            left = total
+            while left:
+                n = b.send(view[:min(chunk, left)])
+                left -= n
+            b.close()
+        finally:
+            os._exit(0)
+    b.close()
+    buf = bytearray(chunk)
+    got = 0
+    t0 = time.monotonic()
+    while got < total:
+        n = a.recv_into(buf)
+        if not n:
+            break
+        got += n
+    t = time.monotonic() - t0
+    a.close()
+    os.waitpid(pid, 0)
+    if got != total:
+        raise BenchError("loopback: received %d of %d bytes" % (got, total))
+    return total / t
+
+
+# ---------------------------------------------------------------------------
+# Cases and results
+
+class Case:
+    def __init__(self, key, mtype, touched, mode, writer, sparse=False,
+                 dst_parent=MDEV_BUS):
+        self.key = key
+        self.dst_parent = dst_parent
+        self.mtype = mtype
+        self.fb_size = TYPE_FB_MB[mtype] * MiB
+        self.touched = touched
+        self.mode = mode        # "live" or "stop"
+        self.writer = writer    # the guest rewrites the window while live
+        self.sparse = sparse    # touched in 16 pieces spread over the BAR
+
+    @property
+    def chunks(self):
+        """Framebuffer offsets of the touched 4 MiB chunks."""
+        n = self.touched // CHUNK
+        if not self.sparse:
+            return [i * CHUNK for i in range(n)]
+        step = self.fb_size // 16
+        per = n // 16
+        return [p * step + i * CHUNK for p in range(16) for i in range(per)]
+
+    @property
+    def label(self):
+        what = {"live": "live: pre-copy, VM running%s" %
+                (", guest rewriting" if self.writer else ", guest idle"),
+                "stop": "stop-copy: VM stopped first"}[self.mode]
+        return "%s, %s touched%s, %s" % (
+            self.mtype, size_str(self.touched),
+            " in 16 pieces" if self.sparse else "", what)
+
+
+class Result:
+    def __init__(self, case, device):
+        self.case = case
+        self.device = device
+        self.ok = False
+        self.error = None
+        self.status = None
+        self.info = {}
+        self.touch_s = None
+        self.wall_s = None
+        self.stopped_s = None   # stop-copy: from 'stop' to completion
+        self.writes = 0
+        self.knobs = []
+        self.verified = 0
+        self.notes = []
+        self.cpu_src = self.cpu_dst = None  # QEMU CPU s while migrating
+
+    def get(self, *keys):
+        v = self.info
+        for k in keys:
+            if not isinstance(v, dict) or k not in v:
+                return None
+            v = v[k]
+        return v
+
+    @property
+    def total_ms(self):
+        return self.get("total-time")
+
+    @property
+    def qemu_downtime_ms(self):
+        return self.get("downtime")
+
+    @property
+    def downtime_ms(self):
+        """What the guest sees: QEMU's downtime live; in stop-copy the VM
+        is down from 'stop' to the end."""
+        if self.case.mode == "stop":
+            return self.stopped_s * 1000 if self.stopped_s else None
+        return self.qemu_downtime_ms
+
+    @property
+    def vfio_bytes(self):
+        return self.get("vfio", "transferred")
+
+    @property
+    def vfio_rate(self):
+        if self.vfio_bytes is None or not self.total_ms:
+            return None
+        return self.vfio_bytes / (self.total_ms / 1000.0)
+
+
+DEVICES = ("nv-vgpu", "vfio-pci")
+
+
+def device_arg(device, uuid):
+    arg = "%s,id=gpu0,addr=04.0,sysfsdev=%s/%s" % (device, MDEV_DEVICES,
+                                                    uuid)
+    if device == "vfio-pci":
+        arg += ",enable-migration=on,x-device-dirty-page-tracking=off"
+    return arg
+
+
+# ---------------------------------------------------------------------------
+# The guest's framebuffer contents
+
+def touch(vm, case):
+    """The guest touches every page of the chunks: an 8-byte memset at
+    the start of each page, the chunk's byte."""
+    for off in case.chunks:
+        b = chunk_byte(off // CHUNK)
+        vm.pipeline("memset 0x%x 8 0x%x" % (BAR1 + off + p, b)
+                    for p in range(0, CHUNK, PAGE))
+
+
+def rewrite_window(vm, b):
+    vm.pipeline("memset 0x%x 8 0x%x" % (BAR1 + WINDOW_OFF + p, b)
+                for p in range(0, WINDOW_LEN, PAGE))
+
+
+def in_window(off):
+    return WINDOW_OFF <= off < WINDOW_OFF + WINDOW_LEN
+
+
+WINDOW_SAMPLES = (WINDOW_OFF, WINDOW_OFF + WINDOW_LEN // 2,
+                  WINDOW_OFF + WINDOW_LEN - PAGE)
+
+
+def expect_window(case):
+    """The window's sampled words before any rewrite, by offset."""
+    v = 0
+    if any(in_window(off) for off in case.chunks):
+        v = chunk_byte(WINDOW_OFF // CHUNK) * 0x01010101
+    return {off: v for off in WINDOW_SAMPLES}
+
+
+def verify(vm, case, scratch, window_ok):
+    """The guest reads back what the source's guest wrote: SCRATCH, the
+    first and last pages of up to 16 spread chunks (a written word, and
+    an unwritten one that must be zero), an untouched page, and the
+    window, whose sampled words must each be one of @window_ok[offset]."""
+    checked = 0
+
+    def fail(what, off, got, want):
+        raise BenchError("%s: the framebuffer word at 0x%x is 0x%08x, "
+                         "expected %s" % (what, off, got, want))
+    got = vm.readl(BAR0 + REG_SCRATCH)
+    if got != scratch:
+        cmd = vm.cfg_readl(0x04) & 0xffff
+        bar0 = vm.cfg_readl(0x10)
+        raise BenchError("%s: SCRATCH is 0x%08x, the source's guest wrote "
+                         "0x%08x (ID 0x%08x, PCI command 0x%04x, BAR0 "
+                         "0x%08x)" % (vm.name, got, scratch,
+                                      vm.readl(BAR0 + REG_ID), cmd, bar0))
+    checked += 1
+    chunks = [c for c in case.chunks if not in_window(c)]
+    picks = sorted(set(chunks[len(chunks) * i // 16]
+                       for i in range(16))) if chunks else []
+    for c in picks:
+        want = chunk_byte(c // CHUNK) * 0x01010101
+        for off in (c, c + CHUNK - PAGE):
+            got = vm.readl(BAR1 + off)
+            if got != want:
+                fail(vm.name, off, got, "0x%08x" % want)
+            got = vm.readl(BAR1 + off + PAGE // 2)
+            if got != 0:
+                fail(vm.name, off + PAGE // 2, got, "0 (not written)")
+            checked += 2
+    touched = set(case.chunks)
+    untouched = [o for o in (case.fb_size - CHUNK, case.fb_size // 2 + CHUNK,
+                             case.touched)
+                 if o not in touched and o < case.fb_size]
+    if untouched:
+        got = vm.readl(BAR1 + untouched[0])
+        if got != 0:
+            fail(vm.name, untouched[0], got, "0 (never touched)")
+        checked += 1
+    for off in WINDOW_SAMPLES:
+        got = vm.readl(BAR1 + off)
+        if got not in window_ok[off]:
+            fail(vm.name + " (the rewritten window)", off, got, "one of " +
+                 ", ".join("0x%08x" % v for v in sorted(window_ok[off])))
+        checked += 1
+    return checked
+
+
+# ---------------------------------------------------------------------------
+# Migrating
+
+CAPS = [{"capability": "return-path", "state": True},
+        {"capability": "switchover-ack", "state": True}]
+
+
+def params_for(args, case, bw):
+    """Migration parameters set before migrating (see bench/README.md)."""
+    if case.mode == "stop":
+        # The VM is down for all of it anyway.  At the default 300 ms
+        # limit QEMU waits for a moment when the device state it has yet
+        # to send (all of it: the device is in STOP, not PRE_COPY) fits
+        # in 300 ms at its bandwidth estimate, and that moment never
+        # comes: nothing moves while it waits, so the estimate falls to
+        # zero.  With the largest limit it switches over once RAM is
+        # through.
+        return {"downtime-limit": MAX_DOWNTIME_MS}
+    # Live: QEMU's defaults (see --converge-after for the fallback).
+    return {}
+
+
+def cpu_diff(a, b):
+    return a - b if a is not None and b is not None else None
+
+
+def migrate(args, case, r, src, dst, uri, bw, window_before):
+    """Migrate @src to @dst (already listening on @uri) as @case says,
+    the guest rewriting the window if it is live and writing.  Fills @r;
+    returns the values the destination may hold at each sampled word of
+    the window (@window_before: the source's before migrating).  A
+    rewrite during which the VM stopped may have reached some of the
+    window's pages before the stop, and others after it."""
+    params = params_for(args, case, bw)
+    r.knobs += ["%s=%s" % kv for kv in sorted(params.items())]
+    if params:
+        src.cmd("migrate-set-parameters", **params)
+    last_ok = None              # the last rewrite done before the stop
+    maybe = None                # a rewrite that may have landed after stop
+    writing = case.mode == "live" and case.writer
+    t_stop = None
+    if case.mode == "stop":
+        t_stop = time.monotonic()
+        src.cmd("stop")
+    cpu0 = (src.cpu_s(), dst.cpu_s())
+    t0 = time.monotonic()
+    src.cmd("migrate", uri=uri)
+    deadline = t0 + args.timeout
+    fallback_at = t0 + args.converge_after + 10.0 * case.touched / bw
+    k = 0
+    next_write = t0
+    while True:
+        now = time.monotonic()
+        if writing and now >= next_write:
+            # Rewrite, then see whether the VM still ran after it: the
+            # qtest commands and query-status are served in order by
+            # QEMU's main loop, and the VM does not start again.
+            b = window_byte(k)
+            rewrite_window(src, b)
+            k += 1
+            r.writes += 1
+            if src.cmd("query-status")["running"]:
+                last_ok = b * 0x01010101
+            else:
+                maybe = b * 0x01010101
+                writing = False
+            next_write += args.write_period
+            if next_write < time.monotonic():
+                next_write = time.monotonic() + args.write_period
+        info = src.cmd("query-migrate")
+        status = info.get("status")
+        if status in ("completed", "failed", "cancelled"):
+            break
+        now = time.monotonic()
+        if now > fallback_at and args.fallback:
+            fb = {"avail-switchover-bandwidth": int(bw)}
+            src.cmd("migrate-set-parameters", **fb)
+            r.knobs.append("avail-switchover-bandwidth=%d after %.0f s "
+                           "without convergence" % (int(bw), now - t0))
+            fallback_at = float("inf")
+        if now > deadline:
+            src.cmd("migrate_cancel")
+            raise BenchError("no convergence in %.0f s (status %s, %s "
+                             "device-state bytes sent, %d rewrites)" %
+                             (args.timeout, status,
+                              (info.get("vfio") or {}).get("transferred"),
+                              r.writes))
+        wait = POLL
+        if writing:
+            wait = max(0.0, min(POLL, next_write - time.monotonic()))
+        time.sleep(wait)
+    t1 = time.monotonic()
+    r.cpu_src = cpu_diff(src.cpu_s(), cpu0[0])
+    r.wall_s = t1 - t0
+    if t_stop is not None:
+        r.stopped_s = t1 - t_stop
+    r.info = info
+    r.status = status
+    if status != "completed":
+        time.sleep(0.5)
+        dst.proc.poll()
+        err = dst.stderr_text().replace("\n", " | ")
+        raise BenchError("migration %s: %s%s" % (
+            status, info.get("error-desc", "(no error-desc)"),
+            "; destination QEMU: " + err if err else ""))
+    deadline = time.monotonic() + 60
+    while True:
+        dinfo = dst.cmd("query-migrate")
+        if dinfo.get("status") == "completed":
+            r.cpu_dst = cpu_diff(dst.cpu_s(), cpu0[1])
+            break
+        if dinfo.get("status") == "failed" or time.monotonic() > deadline:
+            raise BenchError("destination migration status %s: %s" % (
+                dinfo.get("status"), dst.stderr_text()))
+        time.sleep(POLL)
+    return {off: {v if last_ok is None else last_ok} |
+            ({maybe} if maybe is not None else set())
+            for off, v in window_before.items()}
+
+
+def run_chain(args, cases, device, tmp, bw):
+    """Run @cases (of one touched layout) one after the other with one
+    guest: the source's guest touches its framebuffer once, the VM
+    migrates to a fresh mdev for each case.  Returns their Results."""
+    results = [Result(c, device) for c in cases]
+    vms = []
+    uuids = []
+    i = 0
+    try:
+        mtype = cases[0].mtype
+        uuids.append(mdev_create(mtype))
+        src = Qemu(args, "source", device_arg(device, uuids[-1]), tmp)
+        vms.append(src)
+        src.guest_setup()
+        scratch = 0x5c000000 | (os.getpid() & 0xfff) << 12 | len(_mdevs)
+        src.writel(BAR0 + REG_SCRATCH, scratch)
+        t = time.monotonic()
+        touch(src, cases[0])
+        results[0].touch_s = time.monotonic() - t
+        window = expect_window(cases[0])
+        src.cmd("migrate-set-capabilities", capabilities=CAPS)
+        for i, (c, r) in enumerate(zip(cases, results)):
+            uuids.append(mdev_create(mtype, c.dst_parent))
+            sock = os.path.join(tmp, "mig-%s.sock" % uuids[-1][:8])
+            dst = Qemu(args, "destination %d" % (i + 1),
+                       device_arg(device, uuids[-1]), tmp,
+                       incoming="unix:" + sock)
+            vms.append(dst)
+            dst.cmd("migrate-set-capabilities", capabilities=CAPS)
+            ok = migrate(args, c, r, src, dst, "unix:" + sock, bw, window)
+            if c.mode == "stop":
+                # The destination stays paused, as the source was.
+                try:
+                    verify(dst, c, scratch, ok)
+                except BenchError as e:
+                    r.notes.append("read while paused, before 'cont': %s"
+                                   % e)
+                dst.cmd("cont")
+            r.verified = verify(dst, c, scratch, ok)
+            r.ok = True
+            # the next case migrates from here: the old source goes
+            window = {off: dst.readl(BAR1 + off) for off in WINDOW_SAMPLES}
+            src.quit()
+            vms.remove(src)
+            mdev_remove(uuids.pop(0))
+            src = dst
+    except BenchError as e:
+        results[i].error = str(e)
+        for r in results[i + 1:]:
+            r.error = "not run: an earlier migration of this guest failed"
+    finally:
+        for vm in vms:
+            vm.quit()
+        for u in uuids:
+            mdev_remove(u)
+    return results
+
+
+# ---------------------------------------------------------------------------
+# Report
+
+def size_str(n):
+    if n >= GiB and n % GiB == 0:
+        return "%d GiB" % (n // GiB)
+    return "%d MiB" % (n // MiB)
+
+
+def mb(n):
+    return "%.1f" % (n / MiB) if n is not None else "-"
+
+
+def ms(v):
+    return "%.0f" % v if v is not None else "-"
+
+
+def ratio(a, b, fmt="%.2f"):
+    if a is None or b is None or not b:
+        return "-"
+    return fmt % (a / b)
+
+
+def secs(v):
+    return "%.1f" % v if v is not None else "-"
+
+
+def pct(a, b):
+    if a is None or not b:
+        return "-"
+    return "%.0f%%" % (100.0 * a / b)
+
+
+def table(rows, header):
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    out = []
+    for i, row in enumerate([header] + rows):
+        out.append("  ".join(str(c).rjust(w) if j else str(c).ljust(w)
+                             for j, (c, w) in enumerate(zip(row, widths))))
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def report(args, results, bw, bw_small, notes, wall):
+    ref = max(bw, bw_small)
+    print("Migration benchmark: nv-vgpu vs upstream vfio-pci on nvsim mdevs")
+    print("%s; QEMU %s; -accel qtest, -m 256; over a UNIX socket with "
+          "return-path and switchover-ack" %
+          ("quick run" if args.quick else "full run", args.qemu))
+    print()
+    print("1. Loopback UNIX-socket bandwidth (socketpair, one process to "
+          "another):")
+    print("   %.0f MiB/s with 1 MiB writes (%s), %.0f MiB/s with 32 KiB "
+          "writes (%s); reference: %.0f MiB/s" %
+          (bw / MiB, size_str(args.loopback_bytes), bw_small / MiB,
+           size_str(args.loopback_small), ref / MiB))
+    print()
+    print("2./3. Migrations (ms; total = QEMU's total-time; downtime = what "
+          "the guest sees: QEMU's")
+    print("   downtime when live, from 'stop' to completion in stop-copy; "
+          "qemu-dt = QEMU's downtime):")
+    print()
+    rows = []
+    for r in results:
+        c = r.case
+        if not r.ok:
+            rows.append([c.key, r.device, "FAILED"] + [""] * 10)
+            continue
+        rows.append([
+            c.key, r.device, ms(r.total_ms), ms(r.downtime_ms),
+            ms(r.qemu_downtime_ms), mb(r.vfio_bytes),
+            ratio(r.vfio_bytes, c.touched), mb(r.vfio_rate),
+            pct(r.vfio_rate, ref),
+            str(r.writes) if c.mode == "live" and c.writer else "-",
+            secs(r.cpu_src), secs(r.cpu_dst), "%d" % r.verified])
+    print(table(rows, ["case", "device", "total", "downtime", "qemu-dt",
+                       "vfio MiB", "/touched", "vfio MiB/s", "of lo-bw",
+                       "rewrites", "src cpu", "dst cpu", "checked"]))
+    print()
+    for c in args.cases:
+        print("   %-10s %s" % (c.key, c.label))
+    print("   vfio MiB: query-migrate's vfio.transferred (/touched: over the "
+          "touched framebuffer); vfio MiB/s:")
+    print("   that over total, and as a share of the loopback bandwidth; "
+          "rewrites: of the %d MiB window, one" % (WINDOW_LEN // MiB))
+    print("   every %.0f ms (%.1f MiB/s, 1/%d of the loopback bandwidth) "
+          "while live; src/dst cpu: CPU seconds" %
+          (args.write_period * 1000, WINDOW_LEN / args.write_period / MiB,
+           round(ref * args.write_period / WINDOW_LEN)))
+    print("   of the QEMUs (user + system) during the migration; checked: "
+          "words the destination's guest read back")
+    noted = [r for r in results if r.notes]
+    if noted:
+        print()
+        print("   Remarks:")
+        for r in noted:
+            for n in r.notes:
+                print("   - %s %s: %s" % (r.case.key, r.device, n))
+    failed = [r for r in results if not r.ok]
+    if failed:
+        print()
+        print("   Failures:")
+        for r in failed:
+            print("   - %s %s: %s" % (r.case.key, r.device, r.error))
+    print()
+    knobs = {}
+    for r in results:
+        if r.knobs:
+            knobs.setdefault("; ".join(r.knobs), []).append(
+                "%s/%s" % (r.case.key, r.device))
+    if knobs:
+        print("   Migration parameters set (all else QEMU's defaults):")
+        for k, who in knobs.items():
+            print("   - %s: %s" % (k, ", ".join(who)))
+    else:
+        print("   Migration parameters: QEMU's defaults everywhere")
+
+    by = {(r.case.key, r.device): r for r in results if r.ok}
+    rows = []
+    for c in args.cases:
+        a, b = by.get((c.key, "nv-vgpu")), by.get((c.key, "vfio-pci"))
+        if a and b:
+            rows.append([c.key, ratio(a.total_ms, b.total_ms),
+                         ratio(a.downtime_ms, b.downtime_ms),
+                         ratio(a.vfio_bytes, b.vfio_bytes),
+                         ratio(a.vfio_rate, b.vfio_rate)])
+    if rows:
+        print()
+        print("Ratios nv-vgpu / upstream vfio-pci (below 1: nv-vgpu faster "
+              "or sending less):")
+        print(table(rows, ["case", "total", "downtime", "vfio bytes",
+                           "vfio MiB/s"]))
+    rows = []
+    for dev in args.devices:
+        for c in args.cases:
+            if c.mode != "live" or not c.writer:
+                continue
+            stop = [s for s in args.cases if s.mode == "stop" and
+                    s.touched == c.touched and s.mtype == c.mtype]
+            a = by.get((c.key, dev))
+            b = by.get((stop[0].key, dev)) if stop else None
+            if a and b:
+                rows.append([dev, size_str(c.touched), ms(a.downtime_ms),
+                             ms(b.downtime_ms),
+                             ratio(a.downtime_ms, b.downtime_ms, "%.3f"),
+                             ms(a.total_ms), ms(b.total_ms),
+                             ratio(a.total_ms, b.total_ms)])
+    if rows:
+        print()
+        print("Live (pre-copy) vs stop-copy, same device and size "
+              "(ratio = live / stop-copy):")
+        print(table(rows, ["device", "touched", "live dt", "stop dt",
+                           "dt ratio", "live total", "stop total",
+                           "total ratio"]))
+    print()
+    for n in notes:
+        print("Note: " + n)
+    touched = ["%s %s %.1f s" % (size_str(r.case.touched), r.device,
+                                 r.touch_s)
+               for r in results if r.touch_s is not None]
+    if touched:
+        print("The guest's touching of the framebuffer took: " +
+              ", ".join(touched))
+    print("Wall time of the benchmark: %.0f s" % wall)
+
+
+# ---------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--qemu", default=os.path.join(
+        REPO, "build/qemu-build/qemu-system-x86_64"))
+    ap.add_argument("-L", "--data-dir", default=os.path.join(
+        REPO, "build/qemu-build/qemu-bundle/usr/local/share/qemu"),
+        help="QEMU's -L (firmware); default: next to the default --qemu")
+    ap.add_argument("--quick", action="store_true",
+                    help="a smoke run: 16 MiB live and stop-copy, the 8 GiB "
+                    "case, a 256 MiB loopback")
+    ap.add_argument("--devices", default=",".join(DEVICES),
+                    help="comma-separated: nv-vgpu, vfio-pci (default both)")
+    ap.add_argument("--sizes", default="",
+                    help="comma-separated touched sizes in MiB for the "
+                    "live/stop-copy cases (default 64,1024; quick 16)")
+    ap.add_argument("--no-sparse", dest="sparse", action="store_false",
+                    help="skip the 8 GiB case")
+    ap.add_argument("--write-period", type=float, default=None,
+                    help="s between the guest's rewrites of the 4 MiB "
+                    "window while live (default: a dirty rate of 1/%d "
+                    "of the loopback bandwidth, at most every 50 ms)" %
+                    DIRTY_SHARE)
+    ap.add_argument("--nvsim-ko", default=os.path.join(
+        REPO, "build/nvsim/nvsim.ko"))
+    ap.add_argument("--reload-nvsim", action="store_true",
+                    help="reload nvsim for a second parent even outside "
+                    "the test host")
+    ap.add_argument("--timeout", type=float, default=300,
+                    help="s before a migration is cancelled (default 300)")
+    ap.add_argument("--converge-after", type=float, default=30,
+                    help="s (plus 10 s per loopback-second of touched "
+                    "framebuffer) after which a live migration still "
+                    "running gets avail-switchover-bandwidth")
+    ap.add_argument("--no-fallback", dest="fallback", action="store_false",
+                    help="never set avail-switchover-bandwidth late")
+    args = ap.parse_args()
+    global ARGS
+    ARGS = args
+
+    if os.geteuid() != 0:
+        sys.exit("migration-bench: run it as root in the test host "
+                 "(tests/vgpu-host/run)")
+    if not os.path.isdir(MDEV_BUS):
+        sys.exit("migration-bench: no nvsim (%s): run it in the test host "
+                 "(tests/vgpu-host/run)" % MDEV_BUS)
+    if not os.access(args.qemu, os.X_OK):
+        sys.exit("migration-bench: no QEMU at %s" % args.qemu)
+    args.devices = [d for d in args.devices.split(",") if d]
+    for d in args.devices:
+        if d not in DEVICES:
+            sys.exit("migration-bench: unknown device %s" % d)
+
+    if args.sizes:
+        sizes = [int(x) * MiB for x in args.sizes.split(",") if x]
+    else:
+        sizes = [16 * MiB] if args.quick else [64 * MiB, 1 * GiB]
+    for s in sizes:
+        if s % CHUNK or s < WINDOW_OFF + WINDOW_LEN or s > GiB:
+            sys.exit("migration-bench: sizes are multiples of 4 MiB from "
+                     "%d to 1024 MiB" % ((WINDOW_OFF + WINDOW_LEN) // MiB))
+    args.loopback_bytes = 256 * MiB if args.quick else 1 * GiB
+    args.loopback_small = 256 * MiB
+    chains = []
+    for s in sizes:
+        k = size_str(s).replace(" ", "").replace("MiB", "M").replace(
+            "GiB", "G")
+        chains.append([Case(k + "-live", TYPE_1Q, s, "live", True),
+                       Case(k + "-stop", TYPE_1Q, s, "stop", False)])
+    notes = []
+    if args.sparse:
+        chains.append([Case("8G-sparse", TYPE_8C, 64 * MiB, "live", False,
+                            sparse=True, dst_parent=MDEV_BUS2)])
+
+    need = 2 * max(sizes) + 512 * MiB
+    avail = meminfo("MemAvailable")
+    if avail is not None and avail < need:
+        notes.append("only %d MiB of memory available, about %d MiB "
+                     "needed (two touched framebuffers at a time): give the "
+                     "test host VGPU_HOST_MEM=4G" % (avail // MiB,
+                                                     need // MiB))
+        log(notes[-1])
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    t_start = time.monotonic()
+    tmp = tempfile.mkdtemp(prefix="migration-bench-")
+    results = []
+    try:
+        if args.sparse:
+            try:
+                n = ensure_parent2()
+                if n:
+                    notes.append(n)
+            except BenchError as e:
+                notes.append("8 GiB case skipped: %s" % e)
+                chains = [ch for ch in chains if ch[0].mtype != TYPE_8C]
+        args.cases = [c for ch in chains for c in ch]
+        log("loopback bandwidth")
+        bw = loopback_bandwidth(args.loopback_bytes, 1 * MiB)
+        bw_small = loopback_bandwidth(args.loopback_small, 32 * KiB)
+        log("loopback: %.0f MiB/s (1 MiB writes), %.0f MiB/s (32 KiB)" %
+            (bw / MiB, bw_small / MiB))
+        if args.write_period is None:
+            args.write_period = max(0.05, WINDOW_LEN * DIRTY_SHARE /
+                                    max(bw, bw_small))
+        for ch in chains:
+            for d in args.devices:
+                log("%s: %s ..." % (d, ", ".join(c.key for c in ch)))
+                t = time.monotonic()
+                rs = run_chain(args, ch, d, tmp, max(bw, bw_small))
+                for r in rs:
+                    log("  %s %s%s" % (r.case.key, "ok" if r.ok else "FAILED",
+                                       "" if r.ok else ": " + r.error))
+                log("  %.1f s" % (time.monotonic() - t))
+                results += rs
+        results.sort(key=lambda r: (args.cases.index(r.case),
+                                    args.devices.index(r.device)))
+        report(args, results, bw, bw_small, notes,
+               time.monotonic() - t_start)
+    finally:
+        cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(1 if any(not r.ok for r in results) else 0)
+
+
+if __name__ == "__main__":
+    main()
