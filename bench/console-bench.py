@@ -43,11 +43,11 @@ import sys
 import tempfile
 import threading
 import time
-import uuid as uuidlib
+
+from benchlib import (MDEV_BUS, MDEV_DEVICES, BenchError, cleanup, log,
+                      mdev_create, mdevs, on_signal, procs, stop_proc)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MDEV_BUS = "/sys/class/mdev_bus/nvsim"
-MDEV_DEVICES = "/sys/bus/mdev/devices"
 MDEV_TYPE = "nvsim-63"                  # GRID P4-1Q: 1 GiB, 5120x2880
 FB_SIZE = 1 << 30
 
@@ -109,95 +109,15 @@ CONFIGS = [
 LATENCY_CONFIGS = ("upstream", "nv-region", "nv-region-30")
 
 
-class BenchError(Exception):
-    pass
 
 
-def log(msg):
-    """Progress, on stderr, so that stdout holds only the report."""
-    print("console-bench: %s" % msg, file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------------------
-# Cleanup of everything we started, however we exit
-
-_procs = []             # Popen objects we started
-_mdevs = []             # mdev UUIDs we created
-_cleaned = False
-
-
-def _stop_proc(p, grace=5.0):
-    if p.poll() is not None:
-        return
-    try:
-        p.terminate()
-        p.wait(grace)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-    except OSError:
-        pass
-
-
-def cleanup():
-    global _cleaned
-    if _cleaned:
-        return
-    _cleaned = True
-    for p in list(_procs):
-        _stop_proc(p)
-    for u in list(_mdevs):
-        mdev_remove(u)
-
-
-def _on_signal(signum, frame):
-    raise SystemExit(128 + signum)
 
 
 # ---------------------------------------------------------------------------
 # mdevs
 
-def sysfs_write(path, value):
-    with open(path, "w") as f:
-        f.write(value)
-
-
-def mdev_create(plane):
-    u = str(uuidlib.uuid4())
-    sysfs_write("%s/mdev_supported_types/%s/create" % (MDEV_BUS, MDEV_TYPE),
-                u)
-    _mdevs.append(u)
-    sysfs_write("%s/%s/nvsim/plane" % (MDEV_DEVICES, u), plane)
-    return u
-
-
-def mdev_remove(u):
-    path = "%s/%s" % (MDEV_DEVICES, u)
-    if not os.path.exists(path):
-        if u in _mdevs:
-            _mdevs.remove(u)
-        return
-
-    # remove blocks while the device is open: do not hang on it forever
-    def rm():
-        try:
-            sysfs_write(path + "/remove", "1")
-        except OSError as e:
-            log("removing mdev %s: %s" % (u, e))
-    t = threading.Thread(target=rm, daemon=True)
-    t.start()
-    t.join(20)
-    for _ in range(200):
-        if not os.path.exists(path):
-            break
-        time.sleep(0.05)
-    if os.path.exists(path):
-        log("mdev %s is still there" % u)
-    elif u in _mdevs:
-        _mdevs.remove(u)
+def mdev_create_plane(plane):
+    return mdev_create(MDEV_TYPE, plane=plane)
 
 
 # ---------------------------------------------------------------------------
@@ -261,7 +181,7 @@ class Qemu:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL,
                                          stderr=err, env=env)
-        _procs.append(self.proc)
+        procs.append(self.proc)
         self.pid = self.proc.pid
         try:
             self._connect(args, listener)
@@ -343,7 +263,7 @@ class Qemu:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 pass
-        _stop_proc(self.proc)
+        stop_proc(self.proc)
         if self.memfd is not None:
             os.close(self.memfd)
             self.memfd = None
@@ -353,8 +273,8 @@ class Qemu:
                     f.close()
             except OSError:
                 pass
-        if self.proc in _procs:
-            _procs.remove(self.proc)
+        if self.proc in procs:
+            procs.remove(self.proc)
 
     # -- qtest
 
@@ -540,7 +460,7 @@ class VncClient:
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True,
                                      bufsize=1)
-        _procs.append(self.proc)
+        procs.append(self.proc)
         self.lines = queue.Queue()
         self.rects = 0
         self.rect_px = 0
@@ -604,9 +524,9 @@ class VncClient:
                 return int(w[1])
 
     def close(self):
-        _stop_proc(self.proc, 2)
-        if self.proc in _procs:
-            _procs.remove(self.proc)
+        stop_proc(self.proc, 2)
+        if self.proc in procs:
+            procs.remove(self.proc)
 
 
 # ---------------------------------------------------------------------------
@@ -995,8 +915,6 @@ def report(args, results, wall):
     seen = {}
     for x in results.values():
         for w in x["stderr"]:
-            if SHIM_NOTE in w:
-                continue
             # the same warning from each QEMU: once, with a count
             w = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                        r"[0-9a-f]{12}", "UUID", w)
@@ -1175,7 +1093,7 @@ def parse_args():
 def main():
     args = parse_args()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, _on_signal)
+        signal.signal(sig, on_signal)
     atexit.register(cleanup)
     random.seed(args.seed)
 
@@ -1210,7 +1128,8 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="console-bench-")
     atexit.register(shutil.rmtree, tmp, True)
-    mdevs = {"region": mdev_create("region"), "dmabuf": mdev_create("dmabuf")}
+    vgpus = {"region": mdev_create_plane("region"),
+             "dmabuf": mdev_create_plane("dmabuf")}
     results = {}
     try:
         for cfg in CONFIGS:
@@ -1219,7 +1138,7 @@ def main():
             for i, res in enumerate(args.resolutions):
                 log("%s at %s" % (cfg.key, res))
                 results[(cfg.key, res)] = bench_one(
-                    args, cfg, res, mdevs[cfg.plane], tmp,
+                    args, cfg, res, vgpus[cfg.plane], tmp,
                     i == 0 and cfg.key in LATENCY_CONFIGS)
     finally:
         cleanup()

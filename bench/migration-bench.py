@@ -45,17 +45,17 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid as uuidlib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "build/qemu/python"))
 from qemu.qmp.legacy import QEMUMonitorProtocol  # noqa: E402
 
-MDEV_BUS = "/sys/class/mdev_bus/nvsim"
+from benchlib import (MDEV_BUS, MDEV_DEVICES, BenchError, cleanup, log,
+                      mdev_create, mdev_remove, mdevs, on_signal, procs,
+                      stop_proc)
+
 MDEV_BUS2 = "/sys/class/mdev_bus/nvsim2"
-MDEV_DEVICES = "/sys/bus/mdev/devices"
 TYPE_1Q = "nvsim-63"            # GRID P4-1Q, 1 GiB
 TYPE_8C = "nvsim-289"           # GRID P4-8C, 8 GiB
 TYPE_FB_MB = {TYPE_1Q: 1024, TYPE_8C: 8192}
@@ -88,55 +88,11 @@ def window_byte(k):
     return 0x80 + k % 127
 
 
-class BenchError(Exception):
-    pass
-
 
 ARGS = None             # the command line
 
 
-def log(msg):
-    """Progress, on stderr, so that stdout holds only the report."""
-    print("migration-bench: %s" % msg, file=sys.stderr, flush=True)
 
-
-# ---------------------------------------------------------------------------
-# Cleanup of everything we started, however we exit
-
-_procs = []             # Popen objects we started
-_mdevs = []             # mdev UUIDs we created
-_cleaned = False
-
-
-def _stop_proc(p, grace=5.0):
-    if p.poll() is not None:
-        return
-    try:
-        p.terminate()
-        p.wait(grace)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-    except OSError:
-        pass
-
-
-def cleanup():
-    global _cleaned
-    if _cleaned:
-        return
-    _cleaned = True
-    for p in list(_procs):
-        _stop_proc(p)
-    for u in list(_mdevs):
-        mdev_remove(u)
-
-
-def _on_signal(signum, frame):
-    raise SystemExit(128 + signum)
 
 
 # ---------------------------------------------------------------------------
@@ -159,46 +115,6 @@ def meminfo(key):
     return None
 
 
-def sysfs_write(path, value):
-    with open(path, "w") as f:
-        f.write(value)
-
-
-def mdev_create(mtype, parent=MDEV_BUS):
-    u = str(uuidlib.uuid4())
-    try:
-        sysfs_write("%s/mdev_supported_types/%s/create" % (parent, mtype),
-                    u)
-    except OSError as e:
-        raise BenchError("cannot create a %s mdev: %s" % (mtype, e))
-    _mdevs.append(u)
-    return u
-
-
-def mdev_remove(u):
-    path = "%s/%s" % (MDEV_DEVICES, u)
-    if not os.path.exists(path):
-        if u in _mdevs:
-            _mdevs.remove(u)
-        return
-
-    # remove blocks while the device is open: do not hang on it forever
-    def rm():
-        try:
-            sysfs_write(path + "/remove", "1")
-        except OSError as e:
-            log("removing mdev %s: %s" % (u, e))
-    t = threading.Thread(target=rm, daemon=True)
-    t.start()
-    t.join(20)
-    for _ in range(200):
-        if not os.path.exists(path):
-            break
-        time.sleep(0.05)
-    if os.path.exists(path):
-        log("mdev %s is still there" % u)
-    elif u in _mdevs:
-        _mdevs.remove(u)
 
 
 def ensure_parent2():
@@ -264,7 +180,7 @@ class Qemu:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL,
                                          stderr=err)
-        _procs.append(self.proc)
+        procs.append(self.proc)
         try:
             self._connect()
         except BaseException:
@@ -338,9 +254,9 @@ class Qemu:
             self.proc.wait(15)
         except subprocess.TimeoutExpired:
             pass
-        _stop_proc(self.proc)
-        if self.proc in _procs:
-            _procs.remove(self.proc)
+        stop_proc(self.proc)
+        if self.proc in procs:
+            procs.remove(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- QMP
@@ -774,7 +690,7 @@ def run_chain(args, cases, device, tmp, bw):
         src = Qemu(args, "source", device_arg(device, uuids[-1]), tmp)
         vms.append(src)
         src.guest_setup()
-        scratch = 0x5c000000 | (os.getpid() & 0xfff) << 12 | len(_mdevs)
+        scratch = 0x5c000000 | (os.getpid() & 0xfff) << 12 | len(mdevs)
         src.writel(BAR0 + REG_SCRATCH, scratch)
         t = time.monotonic()
         touch(src, cases[0])
@@ -1069,8 +985,8 @@ def main():
                                                      need // MiB))
         log(notes[-1])
 
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     t_start = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="migration-bench-")
     results = []

@@ -10,7 +10,7 @@ label=$2
 shift 2
 log=$qbuild/meson-logs/nv-vgpu-$label-tests.txt
 # The test host runs under TCG: give slow subtests room.
-meson test -C "$qbuild" --no-rebuild --print-errorlogs --timeout-multiplier 4 \
+meson test -C "$qbuild" --no-rebuild --print-errorlogs --timeout-multiplier 10 \
     "$@" > "$log" 2>&1
 rc=$?
 lines=$(grep -E '^ *[0-9]+/[0-9]+ ' "$log" | sort -u -t/ -k1,1n)

@@ -128,6 +128,12 @@ static bool vgpu_display_show_region(VgpuDisplay *d,
 /* ---------------------------------------------------------------------- */
 /* Dma-buf planes */
 
+static void vgpu_dmabuf_close_free(QemuDmaBuf *buf)
+{
+    qemu_dmabuf_close(buf);
+    qemu_dmabuf_free(buf);
+}
+
 static void vgpu_display_drop_dmabuf(VgpuDisplay *d, QemuDmaBuf *buf)
 {
     if (!buf) {
@@ -136,29 +142,33 @@ static void vgpu_display_drop_dmabuf(VgpuDisplay *d, QemuDmaBuf *buf)
     if (d->use_gl) {
         dpy_gl_release_dmabuf(d->con, buf);
     }
-    qemu_dmabuf_close(buf);
-    qemu_dmabuf_free(buf);
+    vgpu_dmabuf_close_free(buf);
 }
 
-/* Make d->dmabuf the dma-buf of plane @p; the previous one goes. */
+/*
+ * Make d->dmabuf the dma-buf of plane @p.  The previous one goes, except
+ * that an OpenGL display keeps showing it (d->gl_prev) until the new one
+ * has been checked and replaces it.
+ */
 static bool vgpu_display_get_dmabuf(VgpuDisplay *d,
                                     const struct vfio_device_gfx_plane_info *p,
                                     Error **errp)
 {
     uint32_t id = p->dmabuf_id;
-    QemuDmaBuf *old = d->dmabuf;
     int fd;
 
-    if (old && d->dmabuf_id == id) {
+    if (d->dmabuf && d->dmabuf_id == id) {
         return true;
     }
     if (d->dmabuf_view) {
         dmabuf_surface_release(d->dmabuf_view);
     }
-    /* The GL display lets go of the old one when it gets a new one. */
-    if (!d->use_gl || !d->gl_shown) {
-        vgpu_display_drop_dmabuf(d, old);
-        old = NULL;
+    if (d->gl_shown) {
+        vgpu_display_drop_dmabuf(d, d->gl_prev);
+        d->gl_prev = d->dmabuf;
+        d->gl_shown = false;
+    } else {
+        vgpu_display_drop_dmabuf(d, d->dmabuf);
     }
     d->dmabuf = NULL;
 
@@ -166,7 +176,7 @@ static bool vgpu_display_get_dmabuf(VgpuDisplay *d,
     if (fd < 0) {
         error_setg_errno(errp, errno, "cannot get dma-buf %u of the plane",
                          id);
-        goto out;
+        return false;
     }
     trace_vgpu_display_dmabuf(d->vbasedev->name, id, p->width, p->height,
                               p->stride, p->drm_format);
@@ -174,18 +184,7 @@ static bool vgpu_display_get_dmabuf(VgpuDisplay *d,
                                 p->width, p->height, p->drm_format,
                                 p->drm_format_mod, fd, false, false);
     d->dmabuf_id = id;
-out:
-    if (old) {
-        /* still the GL scanout until the new one replaces it */
-        if (d->dmabuf) {
-            dpy_gl_scanout_dmabuf(d->con, d->dmabuf);
-        } else {
-            dpy_gl_scanout_disable(d->con);
-        }
-        d->gl_shown = !!d->dmabuf;
-        vgpu_display_drop_dmabuf(d, old);
-    }
-    return d->dmabuf;
+    return true;
 }
 
 /* The GL path never maps the dma-buf, but still checks it is big enough. */
@@ -210,6 +209,8 @@ static bool vgpu_display_show_gl(VgpuDisplay *d, Error **errp)
         qemu_console_resize(d->con, width, height);
         dpy_gl_scanout_dmabuf(d->con, buf);
         d->gl_shown = true;
+        vgpu_display_drop_dmabuf(d, d->gl_prev);
+        d->gl_prev = NULL;
     }
     dpy_gl_update(d->con, 0, 0, width, height);
     return true;
@@ -246,10 +247,12 @@ static void vgpu_display_blank(VgpuDisplay *d)
     d->blank = true;
     trace_vgpu_display_blank(d->vbasedev->name);
     if (d->use_gl) {
-        if (d->gl_shown) {
+        if (d->gl_shown || d->gl_prev) {
             dpy_gl_scanout_disable(d->con);
-            d->gl_shown = false;
         }
+        d->gl_shown = false;
+        vgpu_display_drop_dmabuf(d, d->gl_prev);
+        d->gl_prev = NULL;
     } else if (d->dmabuf_view) {
         dmabuf_surface_blank(d->dmabuf_view, msg);
     } else {
@@ -425,10 +428,8 @@ void vgpu_display_finalize(VgpuDisplay *d)
         dmabuf_surface_free(d->dmabuf_view);
         d->dmabuf_view = NULL;
     }
-    if (d->dmabuf) {
-        qemu_dmabuf_close(d->dmabuf);
-        g_clear_pointer(&d->dmabuf, qemu_dmabuf_free);
-    }
+    g_clear_pointer(&d->gl_prev, vgpu_dmabuf_close_free);
+    g_clear_pointer(&d->dmabuf, vgpu_dmabuf_close_free);
     vgpu_display_unmap_region(d);
     scanout_shadow_free(d->shadow);
     d->shadow = NULL;

@@ -37,6 +37,7 @@ typedef struct VgpuDisplay {
     uint32_t dmabuf_id;
     QemuDmaBuf *dmabuf;
     bool gl_shown;              /* dmabuf is the console's GL scanout */
+    QemuDmaBuf *gl_prev;        /* the GL scanout until dmabuf replaces it */
     DmabufSurface *dmabuf_view;
 
     VgpuEdid edid;
