@@ -15,8 +15,9 @@ QBUILD     := $(BUILD)/qemu-build
 QEMU       := $(QBUILD)/qemu-system-x86_64
 NINJA_JOBS ?= $(shell nproc)
 
-# Only what the fork needs: one target, KVM/TCG, VNC (+JPEG), pixman,
-# OpenGL with GBM for the GL console path, and virtfs for the test host.
+# Only what the fork needs: one target, KVM/TCG, VNC (+JPEG), PNG for
+# screendump (libvirt's `virsh screenshot` asks for it), pixman, OpenGL
+# with GBM for the GL console path, and virtfs for the test host.
 CONFIGURE_FLAGS := \
 	--target-list=x86_64-softmmu \
 	--without-default-features \
@@ -24,10 +25,14 @@ CONFIGURE_FLAGS := \
 	--disable-download \
 	--disable-docs --disable-install-blobs --enable-werror \
 	--enable-kvm --enable-tcg \
-	--enable-vnc --enable-vnc-jpeg --enable-pixman \
+	--enable-vnc --enable-vnc-jpeg --enable-png --enable-pixman \
 	--enable-opengl \
-	--enable-virtfs --enable-attr --enable-cap-ng \
-	$(if $(shell command -v ccache),--cc='ccache cc')
+	--enable-virtfs --enable-attr --enable-cap-ng
+
+# ccache is one of the packages `deps` installs, so it is looked for when
+# configure runs (after deps), not when make reads this file: a fresh
+# machine must not configure once without it and again with it.
+CCACHE_FLAG = $$(command -v ccache >/dev/null && echo "--cc=ccache cc")
 
 .PHONY: all deps qemu-src graft configure build firmware nvsim vnc-client check check-host check-vgpu-host demo bench clean distclean
 
@@ -48,11 +53,12 @@ graft: qemu-src
 # Reconfigure from scratch only when the flags or the upstream version
 # change; ninja itself re-runs meson when a meson.build changes.
 configure: graft
-	@want="$(CONFIGURE_FLAGS) $$(cat $(TREE)/VERSION)"; \
+	@cc="$(CCACHE_FLAG)"; \
+	want="$(CONFIGURE_FLAGS) $$cc $$(cat $(TREE)/VERSION)"; \
 	if [ "$$(cat $(QBUILD)/.configured 2>/dev/null)" != "$$want" ]; then \
 		rm -rf $(QBUILD) && mkdir -p $(QBUILD) && \
-		echo "configure: $(CONFIGURE_FLAGS)" && \
-		(cd $(QBUILD) && ../qemu/configure $(CONFIGURE_FLAGS) > configure.log 2>&1) || \
+		echo "configure: $(CONFIGURE_FLAGS) $$cc" && \
+		(cd $(QBUILD) && ../qemu/configure $(CONFIGURE_FLAGS) $${cc:+"$$cc"} > configure.log 2>&1) || \
 		{ tail -n 30 $(QBUILD)/configure.log; echo "configure failed: see $(QBUILD)/configure.log"; exit 1; }; \
 		echo "$$want" > $(QBUILD)/.configured; \
 	fi
