@@ -176,6 +176,12 @@ long nvsim_query_gfx_plane(struct nvsim_dev *nd, unsigned long arg)
 		ret = -EINVAL;
 		goto out_unlock;
 	}
+	if (nd->plane_fault == NVSIM_PF_ENOMEM_ONCE) {
+		/* as a driver short of memory while it comes up */
+		nd->plane_fault = NVSIM_PF_NONE;
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
 
 	switch (info.drm_plane_type) {
 	case NVSIM_DRM_PLANE_OVERLAY:
@@ -206,7 +212,7 @@ long nvsim_query_gfx_plane(struct nvsim_dev *nd, unsigned long arg)
 	info.x_hot = 0;
 	info.y_hot = 0;
 	if (kind == VFIO_GFX_PLANE_TYPE_REGION)
-		info.region_index = NVSIM_DISPLAY_REGION_INDEX;
+		info.region_index = nd->plane_region;
 	else if (info.drm_plane_type == NVSIM_DRM_PLANE_PRIMARY && p.size)
 		info.dmabuf_id = nvsim_plane_id_locked(nd, &p);
 	else

@@ -246,7 +246,10 @@ static const struct attribute_group nvsim_nvidia_group = {
 };
 
 /* ------------------------------------------------------------------ */
-/* per mdev attributes: nvsim/{plane,inject_irq,plane_fault,mig_fail} */
+/*
+ * per mdev attributes: nvsim/{plane,inject_irq,plane_fault,mig_fail} and
+ * nvsim/{edid,err_irq,plane_region}
+ */
 
 static const char * const nvsim_plane_names[] = {
 	[NVSIM_PLANE_REGION] = "region",
@@ -260,6 +263,7 @@ static const char * const nvsim_pf_names[NVSIM_PF_COUNT] = {
 	[NVSIM_PF_SMALL_DMABUF] = "small_dmabuf",
 	[NVSIM_PF_BAD_OFFSET] = "bad_offset",
 	[NVSIM_PF_BAD_FORMAT] = "bad_format",
+	[NVSIM_PF_ENOMEM_ONCE] = "enomem_once",
 };
 
 static const char * const nvsim_mf_names[NVSIM_MF_COUNT] = {
@@ -383,11 +387,77 @@ static ssize_t mig_fail_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(mig_fail);
 
+/*
+ * nvsim/{edid,err_irq,plane_region}: features real drivers may lack, and
+ * where the display region sits.  Writable only while the device is
+ * closed, so they hold for a whole open.
+ */
+static ssize_t nvsim_closed_show(struct device *dev, char *buf,
+				 const unsigned int *field)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	ssize_t ret;
+
+	mutex_lock(&nd->lock);
+	ret = sysfs_emit(buf, "%u\n", *field);
+	mutex_unlock(&nd->lock);
+	return ret;
+}
+
+static ssize_t nvsim_closed_store(struct device *dev, const char *buf,
+				  size_t count, unsigned int *field,
+				  unsigned int min, unsigned int max)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(buf, 10, &v);
+	if (ret)
+		return ret;
+	if (v < min || v > max)
+		return -EINVAL;
+	mutex_lock(&nd->lock);
+	if (nd->open)
+		ret = -EBUSY;
+	else
+		*field = v;
+	mutex_unlock(&nd->lock);
+	return ret ? ret : count;
+}
+
+#define NVSIM_CLOSED_ATTR(name, field, min, max)			\
+static ssize_t name##_show(struct device *dev,				\
+			   struct device_attribute *attr, char *buf)	\
+{									\
+	struct nvsim_dev *nd = dev_get_drvdata(dev);			\
+									\
+	return nvsim_closed_show(dev, buf, &nd->field);			\
+}									\
+static ssize_t name##_store(struct device *dev,				\
+			    struct device_attribute *attr,		\
+			    const char *buf, size_t count)		\
+{									\
+	struct nvsim_dev *nd = dev_get_drvdata(dev);			\
+									\
+	return nvsim_closed_store(dev, buf, count, &nd->field, min, max); \
+}									\
+static DEVICE_ATTR_RW(name)
+
+NVSIM_CLOSED_ATTR(edid, has_edid, 0, 1);
+NVSIM_CLOSED_ATTR(err_irq, has_err_irq, 0, 1);
+/* 10, where it is by default, or any index past NVSIM_NUM_REGIONS */
+NVSIM_CLOSED_ATTR(plane_region, plane_region, NVSIM_DISPLAY_REGION_INDEX,
+		  NVSIM_PLANE_REGION_MAX);
+
 static struct attribute *nvsim_nvsim_attrs[] = {
 	&dev_attr_plane.attr,
 	&dev_attr_inject_irq.attr,
 	&dev_attr_plane_fault.attr,
 	&dev_attr_mig_fail.attr,
+	&dev_attr_edid.attr,
+	&dev_attr_err_irq.attr,
+	&dev_attr_plane_region.attr,
 	NULL,
 };
 
@@ -429,6 +499,9 @@ static int nvsim_init_dev(struct vfio_device *vdev)
 	nd->plane_mode_req = nvsim_default_plane;
 	nd->plane_mode = nvsim_default_plane;
 	nd->plane_id = 1;
+	nd->has_edid = 1;
+	nd->has_err_irq = 1;
+	nd->plane_region = NVSIM_DISPLAY_REGION_INDEX;
 	nd->mig_state = VFIO_DEVICE_STATE_RUNNING;
 
 	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |

@@ -426,6 +426,25 @@ void nvsim_reset_locked(struct nvsim_dev *nd)
 /* ------------------------------------------------------------------ */
 /* read/write on the device fd */
 
+#define NVSIM_NO_REGION		U32_MAX
+
+/*
+ * Which region @index is: the display region wherever nvsim/plane_region
+ * puts it (also past NVSIM_NUM_REGIONS, as device-specific regions may
+ * be), the EDID region unless nvsim/edid=0, the fixed vfio-pci ones, or
+ * NVSIM_NO_REGION.  Returns the index the region has by default.
+ */
+static unsigned int nvsim_region_kind(struct nvsim_dev *nd, u64 index)
+{
+	if (index == nd->plane_region)
+		return NVSIM_DISPLAY_REGION_INDEX;
+	if (index == NVSIM_DISPLAY_REGION_INDEX ||
+	    (index == NVSIM_EDID_REGION_INDEX && !nd->has_edid) ||
+	    index >= NVSIM_NUM_REGIONS)
+		return NVSIM_NO_REGION;
+	return index;
+}
+
 static ssize_t nvsim_small_rw(struct nvsim_dev *nd, unsigned int index,
 			      u64 off, char __user *ubuf, size_t count,
 			      bool write)
@@ -471,7 +490,7 @@ static ssize_t nvsim_rw(struct vfio_device *vdev, char __user *buf,
 {
 	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
 	u64 pos = *ppos;
-	unsigned int index = NVSIM_OFFSET_TO_INDEX(pos);
+	unsigned int index = nvsim_region_kind(nd, NVSIM_OFFSET_TO_INDEX(pos));
 	u64 off = pos & NVSIM_OFFSET_MASK;
 	ssize_t ret;
 
@@ -629,14 +648,15 @@ void nvsim_display_zap_locked(struct nvsim_dev *nd)
 	lockdep_assert_held(&nd->lock);
 	if (mapping)
 		unmap_mapping_range(mapping,
-				    NVSIM_INDEX_TO_OFFSET(NVSIM_DISPLAY_REGION_INDEX),
+				    NVSIM_INDEX_TO_OFFSET(nd->plane_region),
 				    NVSIM_INDEX_TO_OFFSET(1), 0);
 }
 
 int nvsim_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 {
 	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
-	u64 index = vma->vm_pgoff >> (NVSIM_REGION_SHIFT - PAGE_SHIFT);
+	unsigned int index = nvsim_region_kind(nd, vma->vm_pgoff >>
+					       (NVSIM_REGION_SHIFT - PAGE_SHIFT));
 	u64 off = ((u64)vma->vm_pgoff << PAGE_SHIFT) & NVSIM_OFFSET_MASK;
 	u64 len = vma->vm_end - vma->vm_start;
 	u64 base, size;
@@ -685,12 +705,14 @@ int nvsim_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 /* ------------------------------------------------------------------ */
 /* interrupts */
 
-static unsigned int nvsim_irq_count(unsigned int index)
+/* nvsim/err_irq=0: no error interrupt, as on drivers without one */
+static unsigned int nvsim_irq_count(struct nvsim_dev *nd, unsigned int index)
 {
 	switch (index) {
+	case VFIO_PCI_ERR_IRQ_INDEX:
+		return nd->has_err_irq ? 1 : 0;
 	case VFIO_PCI_INTX_IRQ_INDEX:
 	case VFIO_PCI_MSI_IRQ_INDEX:
-	case VFIO_PCI_ERR_IRQ_INDEX:
 	case VFIO_PCI_REQ_IRQ_INDEX:
 		return 1;
 	}
@@ -809,7 +831,7 @@ static long nvsim_set_irqs(struct nvsim_dev *nd, void __user *uarg)
 	if (hdr.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
 	ret = vfio_set_irqs_validate_and_prepare(&hdr,
-						 nvsim_irq_count(hdr.index),
+						 nvsim_irq_count(nd, hdr.index),
 						 VFIO_PCI_NUM_IRQS, &data_size);
 	if (ret)
 		return ret;
@@ -859,7 +881,8 @@ static long nvsim_get_region_info(struct nvsim_dev *nd, void __user *uarg)
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
-	if (info.index >= NVSIM_NUM_REGIONS)
+	/* GET_INFO's num_regions does not count a moved display region */
+	if (info.index >= NVSIM_NUM_REGIONS && info.index != nd->plane_region)
 		return -EINVAL;
 
 	info.offset = NVSIM_INDEX_TO_OFFSET(info.index);
@@ -867,7 +890,7 @@ static long nvsim_get_region_info(struct nvsim_dev *nd, void __user *uarg)
 	info.flags = 0;
 	info.cap_offset = 0;
 
-	switch (info.index) {
+	switch (nvsim_region_kind(nd, info.index)) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
 		info.size = NVSIM_PCI_CONFIG_SIZE;
 		info.flags = VFIO_REGION_INFO_FLAG_READ |
@@ -904,7 +927,7 @@ static long nvsim_get_region_info(struct nvsim_dev *nd, void __user *uarg)
 		break;
 	}
 	default:
-		break;	/* unimplemented BARs, ROM and VGA: size 0 */
+		break;	/* unimplemented BARs, ROM, VGA, switched off: size 0 */
 	}
 
 	if (cap_type.type) {
@@ -934,7 +957,7 @@ out_free:
 	return ret;
 }
 
-static long nvsim_get_irq_info(void __user *uarg)
+static long nvsim_get_irq_info(struct nvsim_dev *nd, void __user *uarg)
 {
 	size_t minsz = offsetofend(struct vfio_irq_info, count);
 	struct vfio_irq_info info;
@@ -944,7 +967,7 @@ static long nvsim_get_irq_info(void __user *uarg)
 	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
 
-	info.count = nvsim_irq_count(info.index);
+	info.count = nvsim_irq_count(nd, info.index);
 	info.flags = info.count ? VFIO_IRQ_INFO_EVENTFD : 0;
 	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
 		info.flags |= VFIO_IRQ_INFO_MASKABLE |
@@ -966,7 +989,7 @@ long nvsim_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	case VFIO_DEVICE_GET_REGION_INFO:
 		return nvsim_get_region_info(nd, uarg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
-		return nvsim_get_irq_info(uarg);
+		return nvsim_get_irq_info(nd, uarg);
 	case VFIO_DEVICE_SET_IRQS:
 		return nvsim_set_irqs(nd, uarg);
 	case VFIO_DEVICE_RESET:

@@ -86,6 +86,8 @@
 #define NVSIM_EDID_REGION_INDEX		9	/* VFIO_REGION_TYPE_GFX/EDID */
 #define NVSIM_DISPLAY_REGION_INDEX	10	/* head 0 scanout (region planes) */
 #define NVSIM_NUM_REGIONS		11
+/* nvsim/plane_region may move the display region up to this index */
+#define NVSIM_PLANE_REGION_MAX		255
 
 /* device specific type of the display region (type capability) */
 #define NVSIM_DISPLAY_REGION_TYPE	(0x80000000u | NVSIM_PCI_VENDOR)

@@ -80,6 +80,7 @@ enum nvsim_plane_fault {
 	NVSIM_PF_SMALL_DMABUF,
 	NVSIM_PF_BAD_OFFSET,
 	NVSIM_PF_BAD_FORMAT,
+	NVSIM_PF_ENOMEM_ONCE,	/* the next plane query fails, then none */
 	NVSIM_PF_COUNT,
 };
 
@@ -190,6 +191,15 @@ struct nvsim_dev {
 	/* in effect while open */
 	enum nvsim_plane_mode plane_mode;
 	struct nvsim_params params;
+
+	/*
+	 * Features real drivers may lack (nvsim/edid, nvsim/err_irq) and
+	 * where the display region sits (nvsim/plane_region).  Written only
+	 * while closed, so constant while any device fd is open.
+	 */
+	unsigned int has_edid;
+	unsigned int has_err_irq;
+	unsigned int plane_region;
 
 	enum nvsim_plane_fault plane_fault;
 	struct nvsim_plane last_plane;	/* for dmabuf_id generation */

@@ -1777,6 +1777,136 @@ static void test_remove_open(void)
 	   "remove completes once the user closes");
 }
 
+static bool attr_is(const char *uuid, const char *attr, const char *want)
+{
+	char p[PATH_MAX], buf[64];
+
+	snprintf(p, sizeof(p), MDEVS "/%s/%s", uuid, attr);
+	return !sysfs_read(p, buf, sizeof(buf)) && !strcmp(buf, want);
+}
+
+static uint32_t irq_count(struct dev *d, unsigned int index)
+{
+	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = index };
+
+	return ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii) ? ~0u : ii.count;
+}
+
+/*
+ * nvsim/{edid,err_irq,plane_region}: a vGPU without an EDID region or an
+ * error irq, and one whose display region is past num_regions.
+ */
+static void test_feature_switches(void)
+{
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	struct vfio_device_gfx_plane_info pi;
+	struct vfio_region_info ri;
+	off_t bar1 = reg_off(VFIO_PCI_BAR1_REGION_INDEX);
+	uint32_t type = 0, sub = 0;
+	struct dev e = { .type = 157 };
+	uint8_t page[PG], *map;
+	int efd;
+
+	if (mdev_create(157, e.uuid)) {
+		ok(false, "create an mdev for the feature switches");
+		return;
+	}
+	ok(attr_is(e.uuid, "nvsim/edid", "1") &&
+	   attr_is(e.uuid, "nvsim/err_irq", "1") &&
+	   attr_is(e.uuid, "nvsim/plane_region", "10"),
+	   "feature switches default to edid 1, err_irq 1, plane_region 10");
+	ok(mdev_attr(e.uuid, "nvsim/edid", "2") == -EINVAL &&
+	   mdev_attr(e.uuid, "nvsim/err_irq", "on") == -EINVAL &&
+	   mdev_attr(e.uuid, "nvsim/plane_region", "9") == -EINVAL &&
+	   mdev_attr(e.uuid, "nvsim/plane_region", "256") == -EINVAL,
+	   "feature switches refuse bad values");
+	ok(!mdev_attr(e.uuid, "nvsim/edid", "0") &&
+	   !mdev_attr(e.uuid, "nvsim/err_irq", "0") &&
+	   !mdev_attr(e.uuid, "nvsim/plane_region", "16") &&
+	   attr_is(e.uuid, "nvsim/plane_region", "16"),
+	   "edid=0, err_irq=0, plane_region=16 while closed");
+	if (dev_open(&e)) {
+		ok(false, "open the mdev with features off");
+		goto out_remove;
+	}
+	ok(!ioctl(e.fd, VFIO_DEVICE_GET_INFO, &di) &&
+	   di.num_regions == NVSIM_NUM_REGIONS,
+	   "num_regions stays %u with the plane at 16", NVSIM_NUM_REGIONS);
+	ok(!region_info(&e, NVSIM_EDID_REGION_INDEX, &ri, sizeof(ri)) &&
+	   !ri.size && !ri.flags &&
+	   !region_type(&e, NVSIM_EDID_REGION_INDEX, &type, &sub),
+	   "edid=0: region 9 is empty, no EDID capability");
+	ok(rd(&e, NVSIM_REG_EDID_SIZE) == 0, "edid=0: the guest sees no EDID");
+	ok(irq_count(&e, VFIO_PCI_ERR_IRQ_INDEX) == 0 &&
+	   irq_count(&e, VFIO_PCI_REQ_IRQ_INDEX) == 1,
+	   "err_irq=0: ERR irq count 0, REQ still 1");
+	efd = eventfd(0, EFD_NONBLOCK);
+	ok(set_irq_eventfd(&e, VFIO_PCI_ERR_IRQ_INDEX, efd) == -EINVAL,
+	   "err_irq=0: ERR eventfd refused");
+	close(efd);
+	ok(!region_info(&e, NVSIM_DISPLAY_REGION_INDEX, &ri, sizeof(ri)) &&
+	   !ri.size, "plane_region=16: region 10 is empty");
+	ok(region_info(&e, 17, &ri, sizeof(ri)) && errno == EINVAL,
+	   "plane_region=16: region 17 does not exist");
+	ok(!region_info(&e, 16, &ri, sizeof(ri)) &&
+	   ri.size >= 2560 * 1600 * 4 &&
+	   ri.flags == (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_MMAP |
+			VFIO_REGION_INFO_FLAG_CAPS) &&
+	   ri.offset == (uint64_t)reg_off(16) &&
+	   region_type(&e, 16, &type, &sub) &&
+	   type == NVSIM_DISPLAY_REGION_TYPE,
+	   "plane_region=16: region info answers for index 16");
+
+	fill_page(page, 91);
+	pw(e.fd, page, PG, bar1 + 0x200000);
+	head_setup(&e, 640, 480, 2560, 0x200000);
+	ok(!query_plane(&e, VFIO_GFX_PLANE_TYPE_REGION, 1, &pi) &&
+	   pi.region_index == 16 && pi.width == 640,
+	   "plane_region=16: the plane names region 16");
+	memset(page, 0, sizeof(page));
+	ok(pread(e.fd, page, PG, reg_off(16)) == PG && check_page(page, 91),
+	   "plane_region=16: reading region 16 shows the scanout");
+	map = mmap(NULL, PG, PROT_READ, MAP_SHARED, e.fd, reg_off(16));
+	ok(map != MAP_FAILED && check_page(map, 91),
+	   "plane_region=16: mapping region 16 shows the scanout");
+	if (map != MAP_FAILED) {
+		fill_page(page, 92);
+		pw(e.fd, page, PG, bar1 + 0x300000);
+		wr(&e, NVSIM_REG_HEAD0_FB_OFFSET_LO, 0x300000);
+		ok(check_page(map, 92),
+		   "plane_region=16: the mapping follows a page flip");
+		munmap(map, PG);
+	}
+	ok(mmap(NULL, PG, PROT_READ, MAP_SHARED, e.fd,
+		reg_off(NVSIM_DISPLAY_REGION_INDEX)) == MAP_FAILED,
+	   "plane_region=16: region 10 cannot be mapped");
+
+	ok(!mdev_attr(e.uuid, "nvsim/plane_fault", "enomem_once") &&
+	   query_plane(&e, VFIO_GFX_PLANE_TYPE_REGION, 1, &pi) == -ENOMEM &&
+	   attr_is(e.uuid, "nvsim/plane_fault", "none") &&
+	   !query_plane(&e, VFIO_GFX_PLANE_TYPE_REGION, 1, &pi) &&
+	   pi.width == 640,
+	   "plane_fault enomem_once: one query fails with ENOMEM");
+
+	ok(mdev_attr(e.uuid, "nvsim/edid", "1") == -EBUSY &&
+	   mdev_attr(e.uuid, "nvsim/err_irq", "1") == -EBUSY &&
+	   mdev_attr(e.uuid, "nvsim/plane_region", "10") == -EBUSY,
+	   "feature switches busy while open");
+	dev_close(&e);
+
+	ok(!mdev_attr(e.uuid, "nvsim/edid", "1") &&
+	   !mdev_attr(e.uuid, "nvsim/err_irq", "1") &&
+	   !mdev_attr(e.uuid, "nvsim/plane_region", "10") && !dev_open(&e) &&
+	   region_type(&e, NVSIM_EDID_REGION_INDEX, &type, &sub) &&
+	   sub == VFIO_REGION_SUBTYPE_GFX_EDID &&
+	   irq_count(&e, VFIO_PCI_ERR_IRQ_INDEX) == 1 &&
+	   region_info(&e, 16, &ri, sizeof(ri)) && errno == EINVAL,
+	   "switched back on: EDID region, ERR irq, plane at 10 again");
+	dev_close(&e);
+out_remove:
+	ok(!mdev_remove(e.uuid), "remove the feature switch mdev");
+}
+
 static bool same_major(const char *a, const char *b)
 {
 	size_t la = strcspn(a, "."), lb = strcspn(b, ".");
@@ -2011,6 +2141,7 @@ int main(void)
 	}
 	test_big_profile();
 	test_remove_open();
+	test_feature_switches();
 	test_parent2();
 	ok(avail(157) == 8 && avail(289) == 1, "budget fully returned again");
 
