@@ -173,6 +173,11 @@ bool dmabuf_surface_show(DmabufSurface *d, QemuDmaBuf *dmabuf,
     return ok;
 }
 
+void dmabuf_surface_invalidate(DmabufSurface *d)
+{
+    scanout_shadow_invalidate(d->shadow);
+}
+
 void dmabuf_surface_blank(DmabufSurface *d, const char *msg)
 {
     scanout_shadow_blank(d->shadow, msg);

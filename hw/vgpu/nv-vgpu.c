@@ -103,6 +103,22 @@ static bool nv_vgpu_check_display(NvVgpuState *s, Error **errp)
     return true;
 }
 
+static bool nv_vgpu_display_init(NvVgpuState *s, Error **errp)
+{
+    VFIOPCIDevice *vdev = VFIO_PCI(s);
+    VgpuDisplayConfig cfg = {
+        .mode = vdev->display,
+        .fps = s->console_fps,
+        .xres = vdev->display_xres,
+        .yres = vdev->display_yres,
+        .follow_viewer = s->monitor_follows_viewer,
+        .warn_interval_ms = s->console_warn_interval_ms,
+    };
+
+    return vgpu_display_init(&s->display, DEVICE(s), &vdev->vbasedev, &cfg,
+                             &s->host.profile, errp);
+}
+
 static void nv_vgpu_release_bh(void *opaque)
 {
     VgpuHost *h = opaque;
@@ -193,9 +209,7 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     if (*errp) {
         goto fail;
     }
-    if (!vgpu_display_init(&s->display, dev, vbasedev, vdev->display,
-                           s->console_fps, &h->profile, vdev->display_xres,
-                           vdev->display_yres, errp)) {
+    if (!nv_vgpu_display_init(s, errp)) {
         vgpu_display_finalize(&s->display);
         nc->parent_unrealize(dev);
         goto fail;
@@ -316,6 +330,11 @@ static const Property nv_vgpu_properties[] = {
     DEFINE_PROP_STRING("x-host-root", NvVgpuState, host_root),
     DEFINE_PROP_UINT32("console-fps", NvVgpuState, console_fps,
                        VGPU_DISPLAY_DEFAULT_FPS),
+    DEFINE_PROP_BOOL("monitor-follows-viewer", NvVgpuState,
+                     monitor_follows_viewer, false),
+    DEFINE_PROP_UINT32("x-console-warn-interval-ms", NvVgpuState,
+                       console_warn_interval_ms,
+                       VGPU_DISPLAY_WARN_INTERVAL_MS),
     DEFINE_PROP_STRING("migration-driver-match", NvVgpuState,
                        driver_match_str),
 };
@@ -371,6 +390,14 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
     object_class_property_set_description(klass, "console-fps",
         "Most frames per second the console shows of head 0 (default 10, "
         "at most the profile's frame rate limit)");
+    object_class_property_set_description(klass, "monitor-follows-viewer",
+        "Let a display client's window size (VNC SetDesktopSize) set the "
+        "preferred mode of the guest's monitor, replugging it (default "
+        "off: the monitor stays xres x yres)");
+    object_class_property_set_description(klass,
+        "x-console-warn-interval-ms",
+        "Least time between two warnings about dropped console frames "
+        "(default 5000; for tests)");
     object_class_property_set_description(klass, "migration-driver-match",
         "Host drivers whose vGPU state this vGPU accepts: branch (the "
         "same driver branch, default), version (the same version) or any");

@@ -11,8 +11,9 @@
  * This is a management console, not the guest's remote desktop: planes are
  * polled at most console-fps times a second, only when a display client
  * refreshes the console (VNC does not while no client is connected), and
- * a frame that did not change costs a compare and no update.  Nothing the
- * driver reports is trusted; a bad frame is dropped with one warning.
+ * a frame that did not change costs a compare and no update; no display
+ * client can make it poll faster.  Nothing the driver reports is trusted;
+ * a bad frame is dropped, with rate-limited warnings.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -30,19 +31,54 @@
 /* enum drm_plane_type, as the VFIO GFX uAPI uses it */
 #define VGPU_DRM_PLANE_PRIMARY 1
 
+/*
+ * A frame was dropped because of @err.  The driver may repeat a bad plane
+ * on every poll, or a guest may alternate good and bad ones: warn once per
+ * bad spell, again only when the reason changes (a transient error while
+ * the driver comes up must not hide the one that follows), and never more
+ * than once per warn_interval_ns.  A reason held back by the rate limit is
+ * warned about once the interval is over, if the spell lasts that long.
+ */
 static void vgpu_display_bad_frame(VgpuDisplay *d, Error *err)
 {
+    const char *why = error_get_pretty(err);
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+
     d->bad_frames++;
-    trace_vgpu_display_bad_frame(d->vbasedev->name, error_get_pretty(err));
-    if (!d->bad_frame_warned) {
-        /* once until a good frame comes: the driver may repeat it often */
-        warn_reportf_err(err, "nv-vgpu %s: head 0: dropping frames until "
-                         "the vGPU reports a valid plane: ",
-                         d->vbasedev->name);
-        d->bad_frame_warned = true;
-    } else {
+    trace_vgpu_display_bad_frame(d->vbasedev->name, why);
+    d->bad_spell = true;
+    if ((d->warned_reason && !strcmp(d->warned_reason, why)) ||
+        (d->last_warn_ns && now - d->last_warn_ns < d->warn_interval_ns)) {
         error_free(err);
+        return;
     }
+    if (d->quiet_spells) {
+        warn_report("nv-vgpu %s: head 0: dropping frames until the vGPU "
+                    "reports a valid plane: %s (and %" PRIu64 " earlier bad "
+                    "spells since the last warning, not reported)",
+                    d->vbasedev->name, why, d->quiet_spells);
+    } else {
+        warn_report("nv-vgpu %s: head 0: dropping frames until the vGPU "
+                    "reports a valid plane: %s", d->vbasedev->name, why);
+    }
+    d->last_warn_ns = now;
+    d->quiet_spells = 0;
+    g_free(d->warned_reason);
+    d->warned_reason = g_strdup(why);
+    error_free(err);
+}
+
+/* A good or blank frame ends a bad spell. */
+static void vgpu_display_spell_end(VgpuDisplay *d)
+{
+    if (!d->bad_spell) {
+        return;
+    }
+    if (!d->warned_reason) {
+        d->quiet_spells++;
+    }
+    d->bad_spell = false;
+    g_clear_pointer(&d->warned_reason, g_free);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -55,23 +91,31 @@ static void vgpu_display_unmap_region(VgpuDisplay *d)
     }
     d->region_map = NULL;
     d->region_size = 0;
-    d->region_index = -1;
+    d->region_index = 0;
 }
 
+/*
+ * The plane may name any region the driver answers
+ * VFIO_DEVICE_GET_REGION_INFO for: device-specific regions may sit past
+ * num_regions, so the kernel's answer (size, flags, mmap) is what counts.
+ */
 static bool vgpu_display_map_region(VgpuDisplay *d, uint32_t index,
                                     Error **errp)
 {
     g_autofree struct vfio_region_info *info = NULL;
     void *map;
+    int ret;
 
     vgpu_display_unmap_region(d);
-    if (index >= d->vbasedev->num_regions) {
-        error_setg(errp, "plane names region %u, but the vGPU has %u",
-                   index, d->vbasedev->num_regions);
+    if (index > INT_MAX) {
+        error_setg(errp, "plane names region %u, which is not a VFIO "
+                   "region index", index);
         return false;
     }
-    if (vfio_get_region_info(d->vbasedev, index, &info)) {
-        error_setg(errp, "cannot get the info of plane region %u", index);
+    ret = vfio_get_region_info(d->vbasedev, index, &info);
+    if (ret) {
+        error_setg_errno(errp, -ret, "the vGPU has no plane region %u "
+                         "(VFIO_DEVICE_GET_REGION_INFO)", index);
         return false;
     }
     if (!(info->flags & VFIO_REGION_INFO_FLAG_READ) ||
@@ -106,7 +150,7 @@ static bool vgpu_display_show_region(VgpuDisplay *d,
         .drm_format = p->drm_format,
     };
 
-    if (d->region_index != p->region_index &&
+    if ((!d->region_map || d->region_index != p->region_index) &&
         !vgpu_display_map_region(d, p->region_index, errp)) {
         return false;
     }
@@ -279,6 +323,7 @@ static void vgpu_display_gfx_update(void *opaque)
     }
     d->last_poll_ns = now;
     d->polls++;
+    timer_del(d->redraw_timer);
 
     if (ioctl(d->vbasedev->fd, VFIO_DEVICE_QUERY_GFX_PLANE, &plane) < 0) {
         error_setg_errno(&err, errno, "VFIO_DEVICE_QUERY_GFX_PLANE failed");
@@ -290,7 +335,7 @@ static void vgpu_display_gfx_update(void *opaque)
                              plane.size);
     if (!plane.drm_format || !plane.size) {
         vgpu_display_blank(d);
-        d->bad_frame_warned = false;
+        vgpu_display_spell_end(d);
         return;
     }
 
@@ -311,19 +356,40 @@ static void vgpu_display_gfx_update(void *opaque)
         return;
     }
     d->blank = false;
-    d->bad_frame_warned = false;
+    vgpu_display_spell_end(d);
 }
 
+static void vgpu_display_redraw(void *opaque)
+{
+    VgpuDisplay *d = opaque;
+
+    graphic_hw_update(d->con);
+}
+
+/*
+ * A display client lost track of the picture (a VNC client's
+ * SetPixelFormat, a console switch): the next frame is drawn in full.
+ * That is the next frame the cap allows, not an extra one, or any client
+ * could make us poll as fast as it sends; if none is due before, a timer
+ * asks for it once the cap allows.
+ */
 static void vgpu_display_invalidate(void *opaque)
 {
     VgpuDisplay *d = opaque;
+    int64_t due = d->last_poll_ns + d->min_interval_ns;
 
     if (d->shadow) {
         scanout_shadow_invalidate(d->shadow);
     }
-    d->last_poll_ns = 0;
+    if (d->dmabuf_view) {
+        dmabuf_surface_invalidate(d->dmabuf_view);
+    }
+    if (d->polls && !timer_pending(d->redraw_timer)) {
+        timer_mod_ns(d->redraw_timer, due);
+    }
 }
 
+/* Only with monitor-follows-viewer=on: the viewer's window sets the mode. */
 static void vgpu_display_ui_info(void *opaque, uint32_t head,
                                  QemuUIInfo *info)
 {
@@ -340,7 +406,18 @@ static int vgpu_display_get_flags(void *opaque)
                      : GRAPHIC_FLAGS_NONE;
 }
 
+/*
+ * Without ui_info, display clients learn that the device does not take
+ * their size (VNC answers SetDesktopSize with "invalid screen layout")
+ * and scale or scroll instead; the guest's monitor stays as configured.
+ */
 static const GraphicHwOps vgpu_display_ops = {
+    .get_flags = vgpu_display_get_flags,
+    .invalidate = vgpu_display_invalidate,
+    .gfx_update = vgpu_display_gfx_update,
+};
+
+static const GraphicHwOps vgpu_display_follow_ops = {
     .get_flags = vgpu_display_get_flags,
     .invalidate = vgpu_display_invalidate,
     .gfx_update = vgpu_display_gfx_update,
@@ -370,24 +447,52 @@ static uint32_t vgpu_display_probe(VFIODevice *vbasedev, int *err)
     return 0;
 }
 
-bool vgpu_display_init(VgpuDisplay *d, DeviceState *dev,
-                       VFIODevice *vbasedev, OnOffAuto mode, uint32_t fps,
-                       const VgpuProfile *profile, uint32_t xres,
-                       uint32_t yres, Error **errp)
+/*
+ * A vGPU without an EDID region shows the guest whatever monitor its
+ * driver makes up.  Asking for a mode (xres=, yres=) there is an error:
+ * the guest would not get it.  Following the viewer's window only
+ * changes what the viewer does, so it gets a warning; the defaults just
+ * go without.
+ */
+static bool vgpu_display_check_edid(VgpuDisplay *d,
+                                    const VgpuDisplayConfig *cfg,
+                                    Error **errp)
 {
+    if (d->edid.blob) {
+        return true;
+    }
+    if (cfg->xres || cfg->yres) {
+        error_setg(errp, "xres=%u,yres=%u cannot be shown to the guest: the "
+                   "vGPU has no VFIO EDID region, so its host driver alone "
+                   "chooses the guest's monitor; drop xres= and yres=",
+                   cfg->xres, cfg->yres);
+        return false;
+    }
+    if (cfg->follow_viewer) {
+        warn_report("nv-vgpu %s: monitor-follows-viewer=on has no effect: "
+                    "the vGPU has no VFIO EDID region, so viewers' window "
+                    "sizes cannot reach the guest", d->vbasedev->name);
+    }
+    return true;
+}
+
+bool vgpu_display_init(VgpuDisplay *d, DeviceState *dev,
+                       VFIODevice *vbasedev, const VgpuDisplayConfig *cfg,
+                       const VgpuProfile *profile, Error **errp)
+{
+    const GraphicHwOps *ops = &vgpu_display_ops;
     int err;
 
     memset(d, 0, sizeof(*d));
     d->vbasedev = vbasedev;
-    d->region_index = -1;
-    if (mode == ON_OFF_AUTO_OFF) {
+    if (cfg->mode == ON_OFF_AUTO_OFF) {
         return true;
     }
 
     d->plane_type = vgpu_display_probe(vbasedev, &err);
     if (!d->plane_type) {
         trace_vgpu_display_none(vbasedev->name, err);
-        if (mode == ON_OFF_AUTO_AUTO) {
+        if (cfg->mode == ON_OFF_AUTO_AUTO) {
             return true;
         }
         error_setg(errp, "display=on, but the vGPU offers no display plane "
@@ -401,25 +506,38 @@ bool vgpu_display_init(VgpuDisplay *d, DeviceState *dev,
                 display_opengl;
     d->max_width = profile->max_xres;
     d->max_height = profile->max_yres;
-    d->min_interval_ns = NANOSECONDS_PER_SECOND / fps;
+    d->min_interval_ns = NANOSECONDS_PER_SECOND / cfg->fps;
+    d->warn_interval_ns = (int64_t)cfg->warn_interval_ms * SCALE_MS;
 
     if (!vgpu_edid_init(&d->edid, vbasedev, profile->max_xres,
-                        profile->max_yres, xres, yres, errp)) {
+                        profile->max_yres, cfg->xres, cfg->yres, errp) ||
+        !vgpu_display_check_edid(d, cfg, errp)) {
         return false;
     }
+    if (cfg->follow_viewer && d->edid.blob) {
+        ops = &vgpu_display_follow_ops;
+    }
 
-    d->con = graphic_console_init(dev, 0, &vgpu_display_ops, d);
+    d->redraw_timer = timer_new_ns(QEMU_CLOCK_REALTIME, vgpu_display_redraw,
+                                   d);
+    d->con = graphic_console_init(dev, 0, ops, d);
     if (d->plane_type == VFIO_GFX_PLANE_TYPE_REGION) {
         d->shadow = scanout_shadow_new(d->con);
     } else if (!d->use_gl) {
         d->dmabuf_view = dmabuf_surface_new(d->con);
     }
-    trace_vgpu_display_init(vbasedev->name, d->plane_type, d->use_gl, fps);
+    trace_vgpu_display_init(vbasedev->name, d->plane_type, d->use_gl,
+                            cfg->fps);
     return true;
 }
 
 void vgpu_display_finalize(VgpuDisplay *d)
 {
+    if (d->redraw_timer) {
+        timer_free(d->redraw_timer);
+        d->redraw_timer = NULL;
+    }
+    g_clear_pointer(&d->warned_reason, g_free);
     if (d->con) {
         graphic_console_close(d->con);
         d->con = NULL;

@@ -3,8 +3,9 @@
  *
  * The vGPU's host driver takes an EDID blob through the VFIO GFX EDID
  * region and shows it to the guest as the monitor on head 0.  Its
- * preferred mode follows xres/yres or the size a display client asks
- * for, and is capped at the profile's maximum resolution.  Changing it
+ * preferred mode is xres/yres (or the EDID generator's default), or with
+ * monitor-follows-viewer=on the size a display client asks for, and is
+ * capped at the profile's maximum resolution.  Changing it
  * unplugs the monitor, rewrites the blob and plugs it back in shortly
  * after, as a real monitor change would.
  *

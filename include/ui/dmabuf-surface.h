@@ -34,6 +34,9 @@ void dmabuf_surface_release(DmabufSurface *d);
 /* Size in bytes of the dma-buf behind @fd, or 0 with @errp set. */
 uint64_t dmabuf_real_size(int fd, Error **errp);
 
+/* Draw the next frame shown in full, changed or not. */
+void dmabuf_surface_invalidate(DmabufSurface *d);
+
 /* Show @msg instead of a frame. */
 void dmabuf_surface_blank(DmabufSurface *d, const char *msg);
 

@@ -1,8 +1,9 @@
 /*
  * QTest for nv-vgpu's console: head 0 of the simulated vGPU (nvsim) as
  * screendump and a real VNC client see it, for region and dma-buf
- * planes, with bad planes, several vGPUs, the EDID the guest sees and
- * the frame-rate cap.  Runs in the test host (tests/vgpu-host); skips
+ * planes, with bad planes (and how often they are warned about), several
+ * vGPUs, the EDID the guest sees, the frame-rate cap, and vGPUs that
+ * lack features (EDID, error irq) or put their plane past num_regions.  Runs in the test host (tests/vgpu-host); skips
  * where nvsim is not loaded.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -103,7 +104,7 @@ static void test_modes(const void *opaque)
 /*
  * Every bad plane the driver can be made to report: QEMU keeps running,
  * warns once per bad spell, keeps showing the last good frame and shows
- * the next good one.
+ * the next good one.  (The rate limit is off here; see warn-alternating.)
  */
 static void test_bad_planes(const void *opaque)
 {
@@ -132,7 +133,8 @@ static void test_bad_planes(const void *opaque)
         return;
     }
     uuid = mdev_with_plane(plane);
-    vm = vm_start(&uuid, 1, "console-fps=30", NULL, NULL, true);
+    vm = vm_start(&uuid, 1, "console-fps=30,x-console-warn-interval-ms=0",
+                  NULL, NULL, true);
     g = &vm->gpu[0];
     gpu_set_mode(g, 640, 480, FMT_XRGB8888, 0, 0);
     gpu_draw(g, seed);
@@ -172,6 +174,278 @@ static void test_bad_planes(const void *opaque)
         }
     }
     vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+static int count_str(const char *haystack, const char *needle)
+{
+    const char *p;
+    int n;
+
+    for (n = 0, p = haystack; (p = strstr(p, needle)); n++, p++) {
+        /* count */
+    }
+    return n;
+}
+
+/* Screendumps until the console has dropped one more frame */
+static void screendump_until_bad(Vm *vm, Gpu *g)
+{
+    uint64_t bad = console_counter(g, "x-console-bad-frames");
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        g_free(screendump(vm, g));
+        if (console_counter(g, "x-console-bad-frames") > bad) {
+            return;
+        }
+    }
+    g_error("no frame of %s was dropped in 500 screendumps", g->id);
+}
+
+/* Screendumps until the console has shown a good frame */
+static void screendump_until_good(Vm *vm, Gpu *g)
+{
+    uint64_t polls = console_counter(g, "x-console-polls");
+    uint64_t bad = console_counter(g, "x-console-bad-frames");
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        g_free(screendump(vm, g));
+        if (console_counter(g, "x-console-polls") -
+            (console_counter(g, "x-console-bad-frames") - bad) > polls) {
+            return;
+        }
+    }
+    g_error("no good frame of %s in 500 screendumps", g->id);
+}
+
+/*
+ * A vGPU alternating good and bad planes: a bad spell every other frame,
+ * but at most one warning every 5 s (the default), the picture kept.
+ */
+static void test_warn_alternating(void)
+{
+    const int spells = 20;
+    g_autofree char *uuid = NULL;
+    g_autofree char *err = NULL;
+    uint64_t bad;
+    gint64 start;
+    double secs;
+    int i, n;
+    Gpu *g;
+    Vm *vm;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = mdev_with_plane("region");
+    vm = vm_start(&uuid, 1, "console-fps=30", NULL, NULL, true);
+    g = &vm->gpu[0];
+    gpu_set_mode(g, 640, 480, FMT_XRGB8888, 0, 0);
+    gpu_draw(g, 50);
+    assert_screendump(vm, g);
+
+    bad = console_counter(g, "x-console-bad-frames");
+    start = g_get_monotonic_time();
+    for (i = 0; i < spells; i++) {
+        mdev_attr_write(uuid, "nvsim/plane_fault", "short_stride");
+        screendump_until_bad(vm, g);
+        mdev_attr_write(uuid, "nvsim/plane_fault", "none");
+        screendump_until_good(vm, g);
+    }
+    secs = (g_get_monotonic_time() - start) / 1e6;
+    g_assert_cmpuint(console_counter(g, "x-console-bad-frames") - bad, >=,
+                     spells);
+    assert_screendump(vm, g);
+
+    err = vm_stderr(vm);
+    n = count_str(err, "dropping frames");
+    g_test_message("%d bad spells in %.1f s: %d warnings", spells, secs, n);
+    if (n < 1 || n > 1 + (int)(secs / 5)) {
+        g_error("%d bad spells in %.1f s gave %d warnings, want 1 to %d:\n%s",
+                spells, secs, n, 1 + (int)(secs / 5), err);
+    }
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/*
+ * A transient error (the driver short of memory while it comes up), then
+ * another one in the same bad spell: both are warned about, the second
+ * once the rate limit lets it through.
+ */
+static void test_warn_reason_change(void)
+{
+    g_autofree char *uuid = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *fault = NULL;
+    g_autofree char *path = NULL;
+    gint64 deadline;
+    Gpu *g;
+    Vm *vm;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = mdev_with_plane("region");
+    vm = vm_start(&uuid, 1, "console-fps=30", NULL, NULL, true);
+    g = &vm->gpu[0];
+    gpu_set_mode(g, 640, 480, FMT_XRGB8888, 0, 0);
+    gpu_draw(g, 51);
+    assert_screendump(vm, g);
+
+    mdev_attr_write(uuid, "nvsim/plane_fault", "enomem_once");
+    screendump_until_bad(vm, g);
+    path = g_strdup_printf(MDEV_DEVICES "/%s/nvsim/plane_fault", uuid);
+    g_assert_true(g_file_get_contents(path, &fault, NULL, NULL));
+    g_assert_cmpstr(g_strchomp(fault), ==, "none");
+
+    /* no good frame in between: the same bad spell */
+    mdev_attr_write(uuid, "nvsim/plane_fault", "bad_format");
+    deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    for (;;) {
+        g_free(err);
+        err = vm_stderr(vm);
+        if (strstr(err, "unsupported DRM format")) {
+            break;
+        }
+        if (g_get_monotonic_time() > deadline) {
+            g_error("the second reason was never warned about:\n%s", err);
+        }
+        g_free(screendump(vm, g));
+    }
+    g_assert_cmpint(count_str(err, "VFIO_DEVICE_QUERY_GFX_PLANE failed: "
+                              "Cannot allocate memory"), ==, 1);
+    g_assert_cmpint(count_str(err, "unsupported DRM format"), ==, 1);
+    g_assert_cmpint(count_str(err, "dropping frames"), ==, 2);
+
+    mdev_attr_write(uuid, "nvsim/plane_fault", "none");
+    gpu_draw(g, 52);
+    assert_screendump(vm, g);
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/*
+ * The driver puts its display region at index 16, past num_regions, as
+ * device-specific regions may be: the console shows it.
+ */
+static void test_region_past_num_regions(void)
+{
+    g_autofree char *uuid = NULL;
+    Gpu *g;
+    Vm *vm;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = mdev_with_plane("region");
+    mdev_attr_write(uuid, "nvsim/plane_region", "16");
+    vm = vm_start(&uuid, 1, "console-fps=30", NULL, NULL, true);
+    g = &vm->gpu[0];
+    gpu_set_mode(g, 800, 600, FMT_XRGB8888, 0, 0);
+    gpu_draw(g, 53);
+    assert_screendump(vm, g);
+    gpu_set_mode(g, 1024, 768, FMT_XBGR8888, 0, 8 * MiB);
+    gpu_draw(g, 54);
+    assert_screendump(vm, g);
+    g_assert_cmpuint(console_counter(g, "x-console-bad-frames"), ==, 0);
+    vm_quit(vm);
+    mdev_attr_write(uuid, "nvsim/plane_region", "10");
+    nvsim_remove(uuid);
+}
+
+/* QEMU with nv-vgpu on @uuid and @props must exit 1 saying @msg */
+static void assert_start_fails(const char *uuid, const char *props,
+                               const char *msg)
+{
+    g_autofree char *cmd = NULL;
+    g_autofree char *err = NULL;
+    int status;
+
+    cmd = g_strdup_printf("timeout -s KILL 60 %s -machine q35 -accel qtest "
+                          "-nodefaults -display none -device nv-vgpu,"
+                          "sysfsdev=" MDEV_DEVICES "/%s,%s",
+                          g_getenv("QTEST_QEMU_BINARY"), uuid, props);
+    g_assert_true(g_spawn_command_line_sync(cmd, NULL, &err, &status, NULL));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 ||
+        !strstr(err, msg)) {
+        g_error("%s: want exit 1 with '%s', got status 0x%x: %s", props, msg,
+                status, err);
+    }
+}
+
+/*
+ * A vGPU without an EDID region (nvsim/edid=0): the console works, the
+ * default monitor just goes without, an explicit xres= is refused, and
+ * monitor-follows-viewer=on is warned about.
+ */
+static void test_no_edid(const void *opaque)
+{
+    const char *plane = opaque;
+    g_autofree char *uuid = NULL;
+    g_autofree char *err = NULL;
+    Gpu *g;
+    Vm *vm;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = mdev_with_plane(plane);
+    mdev_attr_write(uuid, "nvsim/edid", "0");
+    vm = vm_start(&uuid, 1, "console-fps=30", NULL, NULL, true);
+    g = &vm->gpu[0];
+    /* nobody wrote a monitor: the guest reads none */
+    g_assert_cmpuint(qpci_io_readl(g->dev, g->bar0, REG_EDID_SIZE), ==, 0);
+    gpu_set_mode(g, 800, 600, FMT_XRGB8888, 0, 0);
+    gpu_draw(g, 55);
+    assert_screendump(vm, g);
+    g_assert_cmpuint(console_counter(g, "x-console-bad-frames"), ==, 0);
+    err = vm_stderr(vm);
+    g_assert_null(strstr(err, "EDID"));
+    vm_quit(vm);
+
+    assert_start_fails(uuid, "xres=1600,yres=900",
+                       "xres=1600,yres=900 cannot be shown to the guest: the "
+                       "vGPU has no VFIO EDID region");
+
+    vm = vm_start(&uuid, 1, "monitor-follows-viewer=on", NULL, NULL, true);
+    g = &vm->gpu[0];
+    gpu_set_mode(g, 640, 480, FMT_XRGB8888, 0, 0);
+    gpu_draw(g, 56);
+    assert_screendump(vm, g);
+    g_free(err);
+    err = vm_stderr(vm);
+    if (count_str(err, "monitor-follows-viewer=on has no effect: the vGPU "
+                  "has no VFIO EDID region") != 1) {
+        g_error("monitor-follows-viewer=on without EDID: %s", err);
+    }
+    vm_quit(vm);
+    mdev_attr_write(uuid, "nvsim/edid", "1");
+    nvsim_remove(uuid);
+}
+
+/* A vGPU without an error interrupt (nvsim/err_irq=0) starts and shows */
+static void test_no_err_irq(void)
+{
+    g_autofree char *uuid = NULL;
+    Gpu *g;
+    Vm *vm;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = mdev_with_plane("dmabuf");
+    mdev_attr_write(uuid, "nvsim/err_irq", "0");
+    vm = vm_start(&uuid, 1, "console-fps=30", NULL, NULL, true);
+    g = &vm->gpu[0];
+    gpu_set_mode(g, 1024, 768, FMT_XRGB8888, 0, 0);
+    gpu_draw(g, 57);
+    assert_screendump(vm, g);
+    assert_guest_edid(g, 1280, 800);
+    vm_quit(vm);
+    mdev_attr_write(uuid, "nvsim/err_irq", "1");
     nvsim_remove(uuid);
 }
 
@@ -270,10 +544,8 @@ static void test_edid(void)
     nvsim_remove(uuid);
 }
 
-/* The guest's monitor follows the VNC client's window, capped */
-static void assert_edid_after_resize(Vm *vm, const char *client,
-                                     const char *size, uint32_t width,
-                                     uint32_t height)
+/* A VNC client asks for a @size window; returns once QEMU has seen it */
+static void vnc_resize(Vm *vm, const char *client, const char *size)
 {
     g_autofree char *server = g_strdup_printf("unix:%s", vm->vnc);
     g_autofree char *path = g_strdup_printf("%s/resize.ppm", vm->dir);
@@ -282,13 +554,24 @@ static void assert_edid_after_resize(Vm *vm, const char *client,
         client, "--resize", size, "--quiet-ms", "300", "--snapshot", path,
         server, NULL
     };
-    int status, i;
+    int status;
 
+    /* the client ends after a full frame it asked for after the resize */
     g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL,
                                &out, &err, &status, NULL));
     if (!WIFEXITED(status) || WEXITSTATUS(status)) {
         g_error("%s: %s%s", client, out, err);
     }
+}
+
+/* The guest's monitor follows the VNC client's window, capped */
+static void assert_edid_after_resize(Vm *vm, const char *client,
+                                     const char *size, uint32_t width,
+                                     uint32_t height)
+{
+    int i;
+
+    vnc_resize(vm, client, size);
     /* the monitor is unplugged for 100 ms while its EDID changes */
     for (i = 0; i < 100; i++) {
         if (qpci_io_readl(vm->gpu[0].dev, vm->gpu[0].bar0,
@@ -298,6 +581,23 @@ static void assert_edid_after_resize(Vm *vm, const char *client,
         g_usleep(20 * 1000);
     }
     assert_guest_edid(&vm->gpu[0], width, height);
+}
+
+/* Every EDID register the guest can read: link, size and the blob window */
+static GByteArray *guest_edid_regs(Gpu *g)
+{
+    GByteArray *regs = g_byte_array_new();
+    uint32_t v, off;
+
+    v = qpci_io_readl(g->dev, g->bar0, REG_EDID_LINK);
+    g_byte_array_append(regs, (uint8_t *)&v, 4);
+    v = qpci_io_readl(g->dev, g->bar0, REG_EDID_SIZE);
+    g_byte_array_append(regs, (uint8_t *)&v, 4);
+    for (off = 0; off < 0x400; off += 4) {
+        v = qpci_io_readl(g->dev, g->bar0, REG_EDID_DATA + off);
+        g_byte_array_append(regs, (uint8_t *)&v, 4);
+    }
+    return regs;
 }
 
 static void test_edid_follows_vnc(void)
@@ -311,10 +611,107 @@ static void test_edid_follows_vnc(void)
     }
     /* GRID P4-1B goes up to 2560x1600 */
     uuid = nvsim_create("nvsim-157");
-    vm = vm_start(&uuid, 1, "", NULL, NULL, true);
+    vm = vm_start(&uuid, 1, "monitor-follows-viewer=on", NULL, NULL, true);
     assert_guest_edid(&vm->gpu[0], 1280, 800);
     assert_edid_after_resize(vm, client, "1920x1080", 1920, 1080);
     assert_edid_after_resize(vm, client, "3000x2000", 2560, 1600);
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/* By default a viewer's window changes nothing the guest sees */
+static void test_edid_ignores_vnc(void)
+{
+    const char *client = vnc_client();
+    g_autofree char *uuid = NULL;
+    g_autoptr(GByteArray) before = NULL, after = NULL;
+    Vm *vm;
+
+    if (nvsim_skip_test() || !client) {
+        return;
+    }
+    uuid = nvsim_create("nvsim-157");
+    vm = vm_start(&uuid, 1, "xres=1600,yres=900", NULL, NULL, true);
+    assert_guest_edid(&vm->gpu[0], 1600, 900);
+    before = guest_edid_regs(&vm->gpu[0]);
+    vnc_resize(vm, client, "1920x1080");
+    after = guest_edid_regs(&vm->gpu[0]);
+    g_assert_cmpmem(after->data, after->len, before->data, before->len);
+    vm_quit(vm);
+
+    vm = vm_start(&uuid, 1, "", NULL, NULL, true);
+    assert_guest_edid(&vm->gpu[0], 1280, 800);
+    g_byte_array_unref(before);
+    g_byte_array_unref(after);
+    before = guest_edid_regs(&vm->gpu[0]);
+    vnc_resize(vm, client, "1024x768");
+    after = guest_edid_regs(&vm->gpu[0]);
+    g_assert_cmpmem(after->data, after->len, before->data, before->len);
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/*
+ * A VNC client sending SetPixelFormat (which invalidates the console)
+ * and full update requests every 10 ms cannot make it poll faster than
+ * console-fps; it still gets the whole picture.
+ */
+static void test_frame_cap_storm(void)
+{
+    const char *client = vnc_client();
+    g_autofree char *uuid = NULL;
+    g_autofree char *server = NULL, *path = NULL;
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree uint8_t *rgb = NULL;
+    const char *argv[10];
+    unsigned long long sent = 0;
+    uint64_t polls;
+    uint32_t w, h;
+    gint64 start;
+    double secs;
+    int status, i = 0;
+    Gpu *g;
+    Vm *vm;
+
+    if (nvsim_skip_test() || !client) {
+        return;
+    }
+    uuid = mdev_with_plane("region");
+    vm = vm_start(&uuid, 1, "console-fps=5", NULL, NULL, true);
+    g = &vm->gpu[0];
+    gpu_set_mode(g, 640, 480, FMT_XRGB8888, 0, 0);
+    gpu_draw(g, 58);
+
+    server = g_strdup_printf("unix:%s", vm->vnc);
+    path = g_strdup_printf("%s/storm.ppm", vm->dir);
+    argv[i++] = client;
+    argv[i++] = "--storm-ms";
+    argv[i++] = "3000";
+    argv[i++] = "--timeout-ms";
+    argv[i++] = "60000";
+    argv[i++] = "--snapshot";
+    argv[i++] = path;
+    argv[i++] = server;
+    argv[i] = NULL;
+    polls = console_counter(g, "x-console-polls");
+    start = g_get_monotonic_time();
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL,
+                               &out, &err, &status, NULL));
+    secs = (g_get_monotonic_time() - start) / 1e6;
+    polls = console_counter(g, "x-console-polls") - polls;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) ||
+        sscanf(out, "storm %llu", &sent) != 1) {
+        g_error("%s: %s%s", client, out, err);
+    }
+    g_test_message("%llu SetPixelFormat messages in %.1f s: %" PRIu64
+                   " polls at console-fps=5", sent, secs, polls);
+    g_assert_cmpuint(sent, >=, 50);
+    if (polls > 2 + (uint64_t)(secs * 5)) {
+        g_error("%llu SetPixelFormat messages in %.1f s made %" PRIu64
+                " polls at console-fps=5", sent, secs, polls);
+    }
+    rgb = read_ppm(path, &w, &h);
+    assert_picture(g, rgb, w, h, "VNC picture after the storm");
     vm_quit(vm);
     nvsim_remove(uuid);
 }
@@ -571,6 +968,20 @@ int main(int argc, char **argv)
     qtest_add_func("/nv-vgpu/display/edid", test_edid);
     qtest_add_func("/nv-vgpu/display/edid-follows-vnc",
                    test_edid_follows_vnc);
+    qtest_add_func("/nv-vgpu/display/edid-ignores-vnc",
+                   test_edid_ignores_vnc);
     qtest_add_func("/nv-vgpu/display/frame-cap", test_frame_cap);
+    qtest_add_func("/nv-vgpu/display/frame-cap-storm", test_frame_cap_storm);
+    qtest_add_func("/nv-vgpu/display/warn-alternating",
+                   test_warn_alternating);
+    qtest_add_func("/nv-vgpu/display/warn-reason-change",
+                   test_warn_reason_change);
+    qtest_add_func("/nv-vgpu/display/region-past-num-regions",
+                   test_region_past_num_regions);
+    qtest_add_data_func("/nv-vgpu/display/region/no-edid", "region",
+                        test_no_edid);
+    qtest_add_data_func("/nv-vgpu/display/dmabuf/no-edid", "dmabuf",
+                        test_no_edid);
+    qtest_add_func("/nv-vgpu/display/no-err-irq", test_no_err_irq);
     return g_test_run();
 }

@@ -46,6 +46,7 @@
 #define EXIT_TIMEOUT  2
 
 #define NS_PER_MS     1000000LL
+#define STORM_PERIOD_NS (10 * NS_PER_MS)  /* --storm-ms: one message per */
 #define RETRY_MS      50
 #define N_OFFERED_MAX 16
 
@@ -69,6 +70,7 @@ typedef struct Options {
     bool shared;
     bool verbose;
     int resize_w, resize_h;     /* --resize: ask the server for this size */
+    int64_t storm_ms;           /* --storm-ms: SetPixelFormat storm length */
 } Options;
 
 /* Everything the libvncclient callbacks update */
@@ -90,6 +92,19 @@ typedef struct State {
     uint32_t pixel_value;
     bool fatal;                 /* a callback failed (e.g. out of memory) */
     int64_t resized_ns;         /* when --resize was sent, 0 if not */
+
+    /*
+     * A later full frame, asked for after --resize or --storm-ms: it
+     * proves the server has handled every message sent before.
+     */
+    uint8_t *recover;           /* one byte per pixel while pending */
+    size_t recovered;
+    bool recover_done;
+
+    int64_t storm_end_ns;       /* --storm-ms: 0 before it starts */
+    int64_t storm_next_ns;
+    uint64_t storm_sent;
+    bool storm_over;
 } State;
 
 static Options opts;
@@ -520,6 +535,17 @@ static rfbBool cb_malloc_fb(rfbClient *cl)
         st.fatal = true;
         return FALSE;
     }
+    if (st.recover) {
+        free(st.recover);
+        st.recover = calloc(n ? n : 1, 1);
+        st.recovered = 0;
+        if (!st.recover) {
+            err("out of memory for a %dx%d framebuffer", cl->width,
+                cl->height);
+            st.fatal = true;
+            return FALSE;
+        }
+    }
     st.width = cl->width;
     st.height = cl->height;
     st.have_fb = true;
@@ -529,28 +555,38 @@ static rfbBool cb_malloc_fb(rfbClient *cl)
     return TRUE;
 }
 
+/* Mark the pixels of a rectangle in a one-byte-per-pixel coverage map */
+static void cover_rect(rfbClient *cl, uint8_t *map, size_t *count,
+                       int x, int y, int w, int h)
+{
+    int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
+    int x1 = x + w > cl->width ? cl->width : x + w;
+    int y1 = y + h > cl->height ? cl->height : y + h;
+    int i, j;
+
+    for (j = y0; j < y1; j++) {
+        uint8_t *c = map + (size_t)j * cl->width;
+
+        for (i = x0; i < x1; i++) {
+            if (!c[i]) {
+                c[i] = 1;
+                (*count)++;
+            }
+        }
+    }
+}
+
 static void cb_rect(rfbClient *cl, int x, int y, int w, int h)
 {
     int64_t t = now_ns();
 
     st.last_rect_ns = t;
     if (!st.ready) {
-        int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
-        int x1 = x + w > cl->width ? cl->width : x + w;
-        int y1 = y + h > cl->height ? cl->height : y + h;
-        int i, j;
-
-        for (j = y0; j < y1; j++) {
-            uint8_t *c = st.cover + (size_t)j * cl->width;
-
-            for (i = x0; i < x1; i++) {
-                if (!c[i]) {
-                    c[i] = 1;
-                    st.covered++;
-                }
-            }
-        }
+        cover_rect(cl, st.cover, &st.covered, x, y, w, h);
         return;
+    }
+    if (st.recover) {
+        cover_rect(cl, st.recover, &st.recovered, x, y, w, h);
     }
     st.post_ready_rects++;
     st.last_update_ns = t;
@@ -585,6 +621,39 @@ static bool send_desktop_size(rfbClient *cl, int w, int h)
     return WriteToRFBServer(cl, (char *)msg, sizeof(msg));
 }
 
+/* Ask for a full frame, and note when all of it has arrived. */
+static bool start_recover(rfbClient *cl)
+{
+    size_t n = (size_t)cl->width * cl->height;
+
+    free(st.recover);
+    st.recover = calloc(n ? n : 1, 1);
+    st.recovered = 0;
+    st.recover_done = false;
+    if (!st.recover) {
+        err("out of memory");
+        return false;
+    }
+    return SendFramebufferUpdateRequest(cl, 0, 0, cl->width, cl->height,
+                                        FALSE);
+}
+
+/* SetPixelFormat with the format we use, then a full update request */
+static bool send_storm_message(rfbClient *cl)
+{
+    rfbSetPixelFormatMsg spf;
+
+    memset(&spf, 0, sizeof(spf));
+    spf.type = rfbSetPixelFormat;
+    spf.format = cl->format;
+    spf.format.redMax = htons(cl->format.redMax);
+    spf.format.greenMax = htons(cl->format.greenMax);
+    spf.format.blueMax = htons(cl->format.blueMax);
+    return WriteToRFBServer(cl, (char *)&spf, sz_rfbSetPixelFormatMsg) &&
+           SendFramebufferUpdateRequest(cl, 0, 0, cl->width, cl->height,
+                                        FALSE);
+}
+
 static void cb_finished(rfbClient *cl)
 {
     uint32_t v;
@@ -598,12 +667,17 @@ static void cb_finished(rfbClient *cl)
         st.cover = NULL;
         if (opts.resize_w) {
             /* as a viewer whose window has that size would */
-            if (!send_desktop_size(cl, opts.resize_w, opts.resize_h)) {
+            if (!send_desktop_size(cl, opts.resize_w, opts.resize_h) ||
+                !start_recover(cl)) {
                 err("cannot send SetDesktopSize");
                 st.fatal = true;
                 return;
             }
             st.resized_ns = now_ns();
+        }
+        if (opts.storm_ms) {
+            st.storm_end_ns = now_ns() + opts.storm_ms * NS_PER_MS;
+            st.storm_next_ns = now_ns();
         }
         if (opts.mode == MODE_SNAPSHOT) {
             return;
@@ -621,6 +695,12 @@ static void cb_finished(rfbClient *cl)
             out("initial 0x%06x\n", v);
         }
         return;
+    }
+
+    if (st.recover && st.recovered >= (size_t)cl->width * cl->height) {
+        free(st.recover);
+        st.recover = NULL;
+        st.recover_done = true;
     }
 
     /*
@@ -728,7 +808,12 @@ static void usage(FILE *f)
 "  --resize WxH           after the first complete frame, ask the server\n"
 "                         for a WxH desktop (SetDesktopSize), as a viewer\n"
 "                         window of that size would; --snapshot then waits\n"
-"                         --quiet-ms before it ends\n"
+"                         --quiet-ms and for a full frame asked for after\n"
+"                         it, before it ends\n"
+"  --storm-ms N           --snapshot: after the first complete frame, send\n"
+"                         SetPixelFormat and a full update request every\n"
+"                         10 ms for N ms, then wait for a full frame; prints\n"
+"                         'storm COUNT' (messages sent)\n"
 "  -v, --verbose          log the protocol (libvncclient messages)\n"
 "  -h, --help             this text\n"
 "\n"
@@ -746,6 +831,7 @@ enum {
     OPT_ENCODINGS,
     OPT_EXCLUSIVE,
     OPT_RESIZE,
+    OPT_STORM,
 };
 
 static void parse_args(int argc, char **argv)
@@ -761,6 +847,7 @@ static void parse_args(int argc, char **argv)
         { "encodings", required_argument, NULL, OPT_ENCODINGS },
         { "exclusive", no_argument, NULL, OPT_EXCLUSIVE },
         { "resize", required_argument, NULL, OPT_RESIZE },
+        { "storm-ms", required_argument, NULL, OPT_STORM },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -800,9 +887,11 @@ static void parse_args(int argc, char **argv)
             break;
         case OPT_TIMEOUT:
         case OPT_CONNECT_TIMEOUT:
-        case OPT_QUIET: {
+        case OPT_QUIET:
+        case OPT_STORM: {
             int64_t *dst = c == OPT_TIMEOUT ? &opts.timeout_ms :
                            c == OPT_QUIET ? &opts.quiet_ms :
+                           c == OPT_STORM ? &opts.storm_ms :
                            &opts.connect_timeout_ms;
 
             if (!parse_ms(optarg, dst)) {
@@ -1027,9 +1116,34 @@ int main(int argc, char **argv)
             ret = EXIT_ERROR;
             break;
         }
+        if (st.storm_end_ns && !st.storm_over) {
+            if (t >= st.storm_end_ns) {
+                st.storm_over = true;
+                if (!start_recover(cl)) {
+                    err("cannot send an update request");
+                    ret = EXIT_ERROR;
+                    break;
+                }
+            } else {
+                if (t >= st.storm_next_ns) {
+                    if (!send_storm_message(cl)) {
+                        err("cannot send SetPixelFormat");
+                        ret = EXIT_ERROR;
+                        break;
+                    }
+                    st.storm_sent++;
+                    st.storm_next_ns = t + STORM_PERIOD_NS;
+                }
+                if (st.storm_next_ns < wake) {
+                    wake = st.storm_next_ns;
+                }
+            }
+        }
         if (opts.mode == MODE_SNAPSHOT && st.ready &&
             (!st.resized_ns ||
-             t >= st.resized_ns + opts.quiet_ms * NS_PER_MS)) {
+             (st.recover_done &&
+              t >= st.resized_ns + opts.quiet_ms * NS_PER_MS)) &&
+            (!opts.storm_ms || (st.storm_over && st.recover_done))) {
             break;
         }
         if (t >= deadline) {
@@ -1081,6 +1195,9 @@ int main(int argc, char **argv)
                 (long long)opts.timeout_ms);
             ret = EXIT_TIMEOUT;
         } else if (opts.mode == MODE_SNAPSHOT) {
+            if (opts.storm_ms) {
+                out("storm %llu\n", (unsigned long long)st.storm_sent);
+            }
             if (write_ppm(opts.snapshot, cl->frameBuffer, cl->width,
                           cl->height)) {
                 out("size %dx%d\n", cl->width, cl->height);
@@ -1106,6 +1223,7 @@ int main(int argc, char **argv)
     free(cl->frameBuffer);
     cl->frameBuffer = NULL;
     free(st.cover);
+    free(st.recover);
     rfbClientCleanup(cl);
     return ret;
 }

@@ -31,6 +31,8 @@ struct NvVgpuState {
     char *mdev_uuid;
     char *host_root;            /* x-host-root, for tests only */
     uint32_t console_fps;       /* console-fps: head 0 polls per second */
+    bool monitor_follows_viewer; /* monitor-follows-viewer */
+    uint32_t console_warn_interval_ms; /* x-console-warn-interval-ms */
     char *driver_match_str;     /* migration-driver-match */
 
     VgpuHost host;

@@ -16,6 +16,18 @@
 /* Default and ceiling of console-fps; see docs/system/devices/nv-vgpu.rst */
 #define VGPU_DISPLAY_DEFAULT_FPS 10
 #define VGPU_DISPLAY_MAX_FPS     60
+/* Dropped-frame warnings: at most one this often (x-console-warn-interval-ms) */
+#define VGPU_DISPLAY_WARN_INTERVAL_MS 5000
+
+/* How head 0's console is set up; see docs/system/devices/nv-vgpu.rst */
+typedef struct VgpuDisplayConfig {
+    OnOffAuto mode;             /* display= */
+    uint32_t fps;               /* console-fps= */
+    uint32_t xres;              /* xres=, yres=: 0 unless given */
+    uint32_t yres;
+    bool follow_viewer;         /* monitor-follows-viewer= */
+    uint32_t warn_interval_ms;  /* x-console-warn-interval-ms= */
+} VgpuDisplayConfig;
 
 typedef struct VgpuDisplay {
     VFIODevice *vbasedev;
@@ -26,9 +38,11 @@ typedef struct VgpuDisplay {
     uint32_t max_height;
     int64_t min_interval_ns;    /* 1 s / console-fps */
     int64_t last_poll_ns;
+    /* An invalidate the cap held back: redraw when the cap allows */
+    QEMUTimer *redraw_timer;
 
     /* Region planes: the mapped region and its shadow */
-    int region_index;           /* -1: none mapped */
+    uint32_t region_index;      /* valid while region_map is set */
     void *region_map;
     uint64_t region_size;
     ScanoutShadow *shadow;
@@ -42,7 +56,16 @@ typedef struct VgpuDisplay {
 
     VgpuEdid edid;
 
-    bool bad_frame_warned;      /* since the last good frame */
+    /*
+     * Dropped frames are warned about once per bad spell (frames dropped
+     * since the last good or blank one) and again when the reason
+     * changes, but at most once per warn_interval_ns.
+     */
+    int64_t warn_interval_ns;
+    int64_t last_warn_ns;       /* 0: never warned */
+    bool bad_spell;
+    char *warned_reason;        /* of this spell; NULL: not warned yet */
+    uint64_t quiet_spells;      /* bad spells not warned about since */
     bool blank;                 /* head 0 is off and a notice is shown */
 
     /* Counters for tests and benchmarks */
@@ -53,14 +76,15 @@ typedef struct VgpuDisplay {
 
 /*
  * Give the vGPU behind @vbasedev a console for head 0 if it offers a
- * display plane.  @mode OFF: none; AUTO: none is fine; ON: none is an
- * error.  Planes are polled at most @fps times a second, and only while
- * a display client looks at the console.
+ * display plane.  @cfg->mode OFF: none; AUTO: none is fine; ON: none is
+ * an error.  Planes are polled at most @cfg->fps times a second, and only
+ * while a display client looks at the console.  The guest's monitor is
+ * @cfg->xres x @cfg->yres (0: the default), and follows the viewer's
+ * window only with @cfg->follow_viewer.
  */
 bool vgpu_display_init(VgpuDisplay *d, DeviceState *dev,
-                       VFIODevice *vbasedev, OnOffAuto mode, uint32_t fps,
-                       const VgpuProfile *profile, uint32_t xres,
-                       uint32_t yres, Error **errp);
+                       VFIODevice *vbasedev, const VgpuDisplayConfig *cfg,
+                       const VgpuProfile *profile, Error **errp);
 
 void vgpu_display_finalize(VgpuDisplay *d);
 
