@@ -654,10 +654,12 @@ static void test_edid_ignores_vnc(void)
 /*
  * A VNC client sending SetPixelFormat (which invalidates the console)
  * and full update requests every 10 ms cannot make it poll faster than
- * console-fps; it still gets the whole picture.
+ * console-fps; the frames the cap allows are drawn in full, and the
+ * client gets the whole picture.
  */
-static void test_frame_cap_storm(void)
+static void test_frame_cap_storm(const void *opaque)
 {
+    const char *plane = opaque;
     const char *client = vnc_client();
     g_autofree char *uuid = NULL;
     g_autofree char *server = NULL, *path = NULL;
@@ -665,7 +667,7 @@ static void test_frame_cap_storm(void)
     g_autofree uint8_t *rgb = NULL;
     const char *argv[10];
     unsigned long long sent = 0;
-    uint64_t polls;
+    uint64_t polls, tiles;
     uint32_t w, h;
     gint64 start;
     double secs;
@@ -676,11 +678,15 @@ static void test_frame_cap_storm(void)
     if (nvsim_skip_test() || !client) {
         return;
     }
-    uuid = mdev_with_plane("region");
+    uuid = mdev_with_plane(plane);
     vm = vm_start(&uuid, 1, "console-fps=5", NULL, NULL, true);
     g = &vm->gpu[0];
     gpu_set_mode(g, 640, 480, FMT_XRGB8888, 0, 0);
     gpu_draw(g, 58);
+    g_usleep(250 * 1000);       /* past the cap, for the screendump */
+    assert_screendump(vm, g);
+    /* the picture does not change from here on */
+    tiles = console_counter(g, "x-console-tiles");
 
     server = g_strdup_printf("unix:%s", vm->vnc);
     path = g_strdup_printf("%s/storm.ppm", vm->dir);
@@ -699,17 +705,21 @@ static void test_frame_cap_storm(void)
                                &out, &err, &status, NULL));
     secs = (g_get_monotonic_time() - start) / 1e6;
     polls = console_counter(g, "x-console-polls") - polls;
+    tiles = console_counter(g, "x-console-tiles") - tiles;
     if (!WIFEXITED(status) || WEXITSTATUS(status) ||
         sscanf(out, "storm %llu", &sent) != 1) {
         g_error("%s: %s%s", client, out, err);
     }
     g_test_message("%llu SetPixelFormat messages in %.1f s: %" PRIu64
-                   " polls at console-fps=5", sent, secs, polls);
+                   " polls at console-fps=5, %" PRIu64 " tiles", sent, secs,
+                   polls, tiles);
     g_assert_cmpuint(sent, >=, 50);
     if (polls > 2 + (uint64_t)(secs * 5)) {
         g_error("%llu SetPixelFormat messages in %.1f s made %" PRIu64
                 " polls at console-fps=5", sent, secs, polls);
     }
+    /* a still picture, yet redrawn in full (10x8 tiles) after invalidation */
+    g_assert_cmpuint(tiles, >=, 80);
     rgb = read_ppm(path, &w, &h);
     assert_picture(g, rgb, w, h, "VNC picture after the storm");
     vm_quit(vm);
@@ -971,7 +981,10 @@ int main(int argc, char **argv)
     qtest_add_func("/nv-vgpu/display/edid-ignores-vnc",
                    test_edid_ignores_vnc);
     qtest_add_func("/nv-vgpu/display/frame-cap", test_frame_cap);
-    qtest_add_func("/nv-vgpu/display/frame-cap-storm", test_frame_cap_storm);
+    qtest_add_data_func("/nv-vgpu/display/region/frame-cap-storm", "region",
+                        test_frame_cap_storm);
+    qtest_add_data_func("/nv-vgpu/display/dmabuf/frame-cap-storm", "dmabuf",
+                        test_frame_cap_storm);
     qtest_add_func("/nv-vgpu/display/warn-alternating",
                    test_warn_alternating);
     qtest_add_func("/nv-vgpu/display/warn-reason-change",
