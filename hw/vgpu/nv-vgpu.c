@@ -392,12 +392,12 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
         "at most the profile's frame rate limit)");
     object_class_property_set_description(klass, "monitor-follows-viewer",
         "Let a display client's window size (VNC SetDesktopSize) set the "
-        "preferred mode of the guest's monitor, replugging it (default "
-        "off: the monitor stays xres x yres)");
+        "preferred mode of the guest's monitor, replugging it; off: the "
+        "monitor stays xres x yres");
     object_class_property_set_description(klass,
         "x-console-warn-interval-ms",
-        "Least time between two warnings about dropped console frames "
-        "(default 5000; for tests)");
+        "Least time in ms between two warnings about dropped console "
+        "frames (for tests)");
     object_class_property_set_description(klass, "migration-driver-match",
         "Host drivers whose vGPU state this vGPU accepts: branch (the "
         "same driver branch, default), version (the same version) or any");
