@@ -247,8 +247,11 @@ static bool mdev_open(VgpuHost *h, const char *sysfsdev, Error **errp)
 {
     g_autofree char *uuid = g_path_get_basename(sysfsdev);
 
-    /* A vGPU that a QEMU created, and is being removed, is not to be had. */
-    return vgpu_record_settle(h->root, uuid, h->stop_at, errp) &&
+    /*
+     * A vGPU that a QEMU created and is removing is not to be had; an
+     * orphan is used as given, and reaped once nobody holds it.
+     */
+    return vgpu_record_settle(h->root, uuid, false, h->stop_at, errp) &&
            mdev_open_checked(h, sysfsdev, errp);
 }
 
@@ -403,7 +406,7 @@ static bool mdev_create(VgpuHost *h, const char *parent, const char *type,
     for (tries = 0; ; tries++) {
         g_autofree char *remove = NULL;
 
-        if (!vgpu_record_settle(h->root, uuid, h->stop_at, errp)) {
+        if (!vgpu_record_settle(h->root, uuid, true, h->stop_at, errp)) {
             return false;
         }
         if (g_file_test(devpath, G_FILE_TEST_EXISTS)) {

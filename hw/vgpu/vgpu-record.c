@@ -379,7 +379,7 @@ void vgpu_test_stop(const char *stop_at, const char *step)
     }
 }
 
-bool vgpu_record_settle(const char *root, const char *uuid,
+bool vgpu_record_settle(const char *root, const char *uuid, bool reap,
                         const char *stop_at, Error **errp)
 {
     gint64 end = g_get_monotonic_time() +
@@ -393,7 +393,7 @@ bool vgpu_record_settle(const char *root, const char *uuid,
         case VGPU_RECORD_NONE:
             return true;
         case VGPU_RECORD_ORPHAN:
-            return vgpu_record_reap(root, r, errp);
+            return !reap || vgpu_record_reap(root, r, errp);
         case VGPU_RECORD_STRAY:
             error_setg(errp, "vGPU %s was created by QEMU process %" PRId64
                        ", which still runs but has let go of its record "

@@ -378,6 +378,7 @@ static void test_pending_removal(void)
     assert_error(err, "vGPU " UUID1 " is in use by another nv-vgpu device "
                  "of this QEMU");
     g_assert_false(h->created);
+    err = NULL;
     g_assert_false(h->ops->open(h, dev, &err));
     assert_error(err, "is in use by another nv-vgpu device of this QEMU");
 
@@ -386,7 +387,7 @@ static void test_pending_removal(void)
     d.r = r;
     d.fh = fh;
     t = g_thread_new("drop", drop_later, &d);
-    g_assert_true(vgpu_record_settle(fake_host_root(fh), UUID1, NULL,
+    g_assert_true(vgpu_record_settle(fake_host_root(fh), UUID1, true, NULL,
                                      &error_abort));
     g_assert_null(fake_host_read(fh, RECORDS "/" UUID1));
     g_thread_join(t);

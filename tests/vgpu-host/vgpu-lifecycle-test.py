@@ -124,6 +124,8 @@ class Qemu:
                  'QMP socket of QEMU %d' % self.pid)
         check(not self.exited(), 'QEMU exited: ' + self.stderr())
         s.connect(self.qmp_path)
+        s.settimeout(WAIT * 2)
+        self.qtest.settimeout(WAIT * 2)
         self.qmp = s.makefile('rw')
         json.loads(self.qmp.readline())
         self.cmd('qmp_capabilities')

@@ -90,11 +90,12 @@ bool vgpu_record_owner_alive(const VgpuRecord *r);
 bool vgpu_record_reap(const char *root, VgpuRecord *r, Error **errp);
 
 /*
- * Make @uuid free to use: reap its orphan record, wait out another
- * process's pending removal (up to VGPU_REMOVAL_WAIT_MS).  False when the
- * vGPU is in use by a QEMU that created it, or its removal did not end.
+ * Make @uuid free to use: wait out another process's pending removal of
+ * it (up to VGPU_REMOVAL_WAIT_MS), and reap it if it is an orphan and
+ * @reap.  False when the vGPU is in use by the QEMU that created it, or
+ * its removal did not end.
  */
-bool vgpu_record_settle(const char *root, const char *uuid,
+bool vgpu_record_settle(const char *root, const char *uuid, bool reap,
                         const char *stop_at, Error **errp);
 
 typedef void VgpuRecordReport(const VgpuRecord *r, VgpuRecordState state,
