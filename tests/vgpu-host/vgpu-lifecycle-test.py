@@ -208,9 +208,14 @@ def wait_removed(uuid, before):
 
 
 def run_reap(*args):
-    p = subprocess.run([REAP] + list(args), capture_output=True, text=True,
-                       timeout=WAIT)
-    return p.returncode, p.stdout + p.stderr
+    p = subprocess.Popen([REAP] + list(args), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = p.communicate(timeout=WAIT)
+    except subprocess.TimeoutExpired:
+        # Not waited for: a remove of a vGPU held open blocks in the kernel.
+        raise Fail('nv-vgpu-reap %s did not return' % ' '.join(args))
+    return p.returncode, out
 
 
 # Item 1: whole-group signals, as from Ctrl-C, kill -- -PGID, timeout(1),
