@@ -13,6 +13,8 @@ PRISTINE   := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/upstream)
 TREE       := $(BUILD)/qemu
 QBUILD     := $(BUILD)/qemu-build
 QEMU       := $(QBUILD)/qemu-system-x86_64
+# The operator's command that removes vGPUs left behind by killed QEMUs.
+VGPU_REAP  := tools/vgpu/nv-vgpu-reap
 NINJA_JOBS ?= $(shell nproc)
 
 # Only what the fork needs: one target, KVM/TCG, VNC (+JPEG), PNG for
@@ -65,7 +67,7 @@ configure: graft
 
 build: configure
 	@start=$$(date +%s); \
-	ninja -C $(QBUILD) -j $(NINJA_JOBS) qemu-system-x86_64 > $(QBUILD)/ninja.log 2>&1 || \
+	ninja -C $(QBUILD) -j $(NINJA_JOBS) qemu-system-x86_64 $(VGPU_REAP) > $(QBUILD)/ninja.log 2>&1 || \
 		{ grep -A20 -m3 '^FAILED' $(QBUILD)/ninja.log | head -80; exit 1; }; \
 	echo "build: $(QEMU) ready ($$(( $$(date +%s) - start )) s of ninja)"
 	@$(MAKE) --no-print-directory firmware
@@ -111,7 +113,7 @@ vnc-client:
 VGPU_HOST_QTESTS := nv-vgpu-test nv-vgpu-display-test nv-vgpu-migration-test
 
 check-vgpu-host: build nvsim vnc-client
-	@ninja -C $(QBUILD) $(VGPU_HOST_QTESTS:%=tests/qtest/%) > /dev/null
+	@ninja -C $(QBUILD) $(VGPU_HOST_QTESTS:%=tests/qtest/%) $(VGPU_REAP) > /dev/null
 	@VGPU_HOST_STRICT_DMESG=1 VGPU_VNC_CLIENT=$(CURDIR)/$(BUILD)/vnc/vgpu-vnc-client \
 		tests/vgpu-host/run sh fork/vgpu-host-tests.sh $(QBUILD) \
 		$(VGPU_HOST_QTESTS:%=qtest-x86_64/%)

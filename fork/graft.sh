@@ -15,7 +15,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 pristine=$(cd "$1" && pwd)
 tree=$2
-overlay_dirs="hw include qapi docs tests ui migration"
+overlay_dirs="hw include qapi docs tests ui migration tools"
 
 [ -f "$pristine/VERSION" ] || {
     echo "graft: $pristine is not a QEMU source tree" >&2

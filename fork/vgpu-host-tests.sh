@@ -46,7 +46,19 @@ cp "$qbuild/meson-logs/testlog.txt" "$results/qtest-testlog.txt" 2>/dev/null
 echo "logs: build/vgpu-host/results/ (nvsim-selftest.log, qtest-testlog.txt," \
      "dmesg.txt)"
 
-# One closing line over both.
+# The life cycle under signals, kills and races (process groups: python).
+python3 tests/vgpu-host/vgpu-lifecycle-test.py "$qbuild/qemu-system-x86_64" \
+    "$qbuild/tools/vgpu/nv-vgpu-reap" > "$results/lifecycle.log" 2>&1
+lc_rc=$?
+grep -E '^(not ok|# )' "$results/lifecycle.log"
+lc=$(grep -E '^lifecycle: [0-9]+ passed, [0-9]+ failed' "$results/lifecycle.log" |
+     tail -n 1)
+echo "${lc:-lifecycle: no result}"
+lp=$(echo "$lc" | sed -n 's/^lifecycle: \([0-9]*\) passed.*/\1/p')
+lf=$(echo "$lc" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+[ -n "$lc" ] || lf=1
+
+# One closing line over all.
 sp=$(echo "$st" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
 sf=$(echo "$st" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 sp2=$(echo "$st2" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
@@ -58,6 +70,6 @@ qf=$(echo "$qline" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 qs=$(echo "$qline" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
 [ -n "$st" ] || sf=1
 [ -n "$qline" ] || qf=1
-echo "vgpu-host: $(( ${sp:-0} + ${sp2:-0} + ${qp:-0} )) passed," \
-     "$(( ${sf:-0} + ${sf2:-0} + ${qf:-0} )) failed, ${qs:-0} skipped"
-[ "$st_rc" = 0 ] && [ "$st2_rc" = 0 ] && [ "$q_rc" = 0 ]
+echo "vgpu-host: $(( ${sp:-0} + ${sp2:-0} + ${qp:-0} + ${lp:-0} )) passed," \
+     "$(( ${sf:-0} + ${sf2:-0} + ${qf:-0} + ${lf:-0} )) failed, ${qs:-0} skipped"
+[ "$st_rc" = 0 ] && [ "$st2_rc" = 0 ] && [ "$q_rc" = 0 ] && [ "$lc_rc" = 0 ]

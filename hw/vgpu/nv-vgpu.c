@@ -18,6 +18,7 @@
 #include "hw/qdev-properties.h"
 #include "hw/vgpu/nv-vgpu.h"
 #include "hw/vgpu/vgpu-migration.h"
+#include "hw/vgpu/vgpu-reaper.h"
 #include "hw/vgpu/vgpu-sysfs.h"
 #include "trace.h"
 
@@ -119,12 +120,45 @@ static bool nv_vgpu_display_init(NvVgpuState *s, Error **errp)
                              &s->host.profile, errp);
 }
 
+/*
+ * Hosts whose release waits for its bottom half: vfio-pci has closed
+ * their vGPU already, but the bottom half has not run yet.
+ */
+static GSList *nv_vgpu_pending_releases;
+
 static void nv_vgpu_release_bh(void *opaque)
 {
     VgpuHost *h = opaque;
 
+    if (!g_slist_find(nv_vgpu_pending_releases, h)) {
+        return;                 /* released early, and freed */
+    }
+    nv_vgpu_pending_releases = g_slist_remove(nv_vgpu_pending_releases, h);
     vgpu_host_release(h);
     g_free(h);
+}
+
+/*
+ * A device being plugged takes the UUID of one just unplugged (re-plug):
+ * let go of the old one now, not after this realize, so that its removal
+ * is pending (and waited for) rather than still to come.  Safe: by the
+ * time another device realizes, vfio-pci's instance_finalize has run.
+ */
+static void nv_vgpu_release_pending(const char *uuid)
+{
+    GSList *l;
+
+    for (l = nv_vgpu_pending_releases; l; l = l->next) {
+        VgpuHost *h = l->data;
+
+        if (!g_strcmp0(h->uuid, uuid)) {
+            nv_vgpu_pending_releases = g_slist_remove(nv_vgpu_pending_releases,
+                                                      h);
+            vgpu_host_release(h);
+            g_free(h);
+            return;
+        }
+    }
 }
 
 /*
@@ -147,6 +181,7 @@ static void nv_vgpu_instance_finalize(Object *obj)
     if (h->created) {
         trace_nv_vgpu_remove(h->uuid);
     }
+    nv_vgpu_pending_releases = g_slist_prepend(nv_vgpu_pending_releases, h);
     aio_bh_schedule_oneshot(qemu_get_aio_context(), nv_vgpu_release_bh, h);
 }
 
@@ -181,19 +216,32 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     VgpuHost *h = &s->host;
 
     vgpu_host_init(h, &vgpu_mdev_backend, s->host_root);
+    h->stop_at = g_strdup(s->stop_at);
     if (!nv_vgpu_check_options(s, errp) ||
         !vgpu_driver_match_parse(s->driver_match_str,
                                  &s->driver_match, errp)) {
         goto fail;
     }
     if (s->mdev_parent) {
+        if (s->mdev_uuid) {
+            nv_vgpu_release_pending(s->mdev_uuid);
+        }
         if (!h->ops->create(h, s->mdev_parent, s->mdev_type, s->mdev_uuid,
                             errp)) {
             goto fail;
         }
         vbasedev->sysfsdev = vgpu_host_path(h->root, "%s", h->sysfsdev);
-    } else if (!h->ops->open(h, vbasedev->sysfsdev, errp)) {
-        goto fail;
+    } else {
+        g_autofree char *uuid = g_path_get_basename(vbasedev->sysfsdev);
+
+        nv_vgpu_release_pending(uuid);
+        if (!h->ops->open(h, vbasedev->sysfsdev, errp)) {
+            goto fail;
+        }
+    }
+    if (h->reaper) {
+        /* A helper that someone kills is replaced while QEMU runs. */
+        vgpu_reaper_watch(h->reaper);
     }
     if (!h->ops->describe(h, errp) ||
         !vgpu_profile_check_pci(&h->profile, errp) ||
@@ -328,6 +376,7 @@ static const Property nv_vgpu_properties[] = {
     DEFINE_PROP_STRING("mdev-type", NvVgpuState, mdev_type),
     DEFINE_PROP_STRING("uuid", NvVgpuState, mdev_uuid),
     DEFINE_PROP_STRING("x-host-root", NvVgpuState, host_root),
+    DEFINE_PROP_STRING("x-stop-at", NvVgpuState, stop_at),
     DEFINE_PROP_UINT32("console-fps", NvVgpuState, console_fps,
                        VGPU_DISPLAY_DEFAULT_FPS),
     DEFINE_PROP_BOOL("monitor-follows-viewer", NvVgpuState,
@@ -403,6 +452,9 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
         "same driver branch, default), version (the same version) or any");
     object_class_property_set_description(klass, "x-host-root",
         "Prefix for every host sysfs and /dev path (TESTING ONLY)");
+    object_class_property_set_description(klass, "x-stop-at",
+        "Stop QEMU with SIGSTOP at this step of the vGPU's creation: "
+        "recorded, armed, created or removal-pending (TESTING ONLY)");
 
     object_class_property_add_str(klass, "vgpu-uuid", nv_vgpu_get_uuid, NULL);
     object_class_property_set_description(klass, "vgpu-uuid",

@@ -17,7 +17,8 @@
 #include "qemu/uuid.h"
 #include "hw/vgpu/vgpu-backend.h"
 #include "hw/vgpu/vgpu-sysfs.h"
-#include <glib-unix.h>
+#include "hw/vgpu/vgpu-reaper.h"
+#include "qemu/error-report.h"
 
 #define MDEV_DEVICES    "/sys/bus/mdev/devices"
 #define MDEV_PARENTS    "/sys/class/mdev_bus"
@@ -207,7 +208,7 @@ static bool mdev_check_vfio(VgpuHost *h, const char *devpath, Error **errp)
     return false;
 }
 
-static bool mdev_open(VgpuHost *h, const char *sysfsdev, Error **errp)
+static bool mdev_open_checked(VgpuHost *h, const char *sysfsdev, Error **errp)
 {
     g_autofree char *path = g_strdup(sysfsdev);
     g_autofree char *devpath = vgpu_host_path(h->root, "%s", sysfsdev);
@@ -215,7 +216,6 @@ static bool mdev_open(VgpuHost *h, const char *sysfsdev, Error **errp)
     g_autofree char *subsys = NULL;
     g_autofree char *type_id = NULL;
     g_autofree char *parent = NULL;
-
     if (!g_file_test(devpath, G_FILE_TEST_IS_DIR)) {
         error_setg(errp, "no vGPU at sysfsdev=%s: create one first (e.g. "
                    "with mdevctl), or let nv-vgpu create it with parent= "
@@ -241,6 +241,18 @@ static bool mdev_open(VgpuHost *h, const char *sysfsdev, Error **errp)
     g_free(h->parent);
     h->parent = g_steal_pointer(&parent);
     return mdev_check_vfio(h, devpath, errp);
+}
+
+static bool mdev_open(VgpuHost *h, const char *sysfsdev, Error **errp)
+{
+    g_autofree char *uuid = g_path_get_basename(sysfsdev);
+
+    /*
+     * A vGPU that a QEMU created and is removing is not to be had; an
+     * orphan is used as given, and reaped once nobody holds it.
+     */
+    return vgpu_record_settle(h->root, uuid, false, h->stop_at, errp) &&
+           mdev_open_checked(h, sysfsdev, errp);
 }
 
 /*
@@ -291,59 +303,6 @@ static bool mdev_describe(VgpuHost *h, Error **errp)
     return mdev_read_type(typedir, type_id, &h->profile, errp);
 }
 
-/* Only for an mdev that no process has opened: the write would block. */
-static void mdev_remove_now(VgpuHost *h)
-{
-    g_autofree char *path = vgpu_host_path(h->root, "%s/remove",
-                                           h->sysfsdev);
-    Error *err = NULL;
-
-    if (vgpu_sysfs_write(path, "1", &err)) {
-        error_report_err(err);
-    }
-}
-
-/*
- * Removing an mdev blocks until every file that refers to its VFIO device
- * is closed, and QEMU only closes them when the vfio-pci object is
- * finalized, or when the process exits, on whatever path.  So removal is
- * left to a tiny helper process that waits for the end of a pipe whose
- * write end only QEMU holds (close-on-exec): when nv-vgpu lets go of the
- * vGPU, or QEMU exits or dies, the helper writes "1" to "remove".
- */
-static const char reaper_script[] =
-    "cat >/dev/null; "
-    "[ ! -e \"$1\" ] || { echo 1 >\"$1\"; } 2>/dev/null || "
-    "echo \"nv-vgpu: could not remove the vGPU at ${1%/remove}\" >&2";
-
-static bool mdev_arm_reaper(VgpuHost *h, Error **errp)
-{
-    g_autofree char *remove = vgpu_host_path(h->root, "%s/remove",
-                                             h->sysfsdev);
-    const char *argv[] = {
-        "/bin/sh", "-c", reaper_script, "nv-vgpu-reaper", remove, NULL
-    };
-    g_autoptr(GError) gerr = NULL;
-    int fds[2];
-
-    if (!g_unix_open_pipe(fds, FD_CLOEXEC, &gerr)) {
-        error_setg(errp, "cannot make a pipe: %s", gerr->message);
-        return false;
-    }
-    if (!g_spawn_async_with_fds(NULL, (char **)argv, NULL,
-                                G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
-                                fds[0], -1, -1, &gerr)) {
-        close(fds[0]);
-        close(fds[1]);
-        error_setg(errp, "cannot start the helper that removes vGPU %s "
-                   "when QEMU is done with it: %s", h->uuid, gerr->message);
-        return false;
-    }
-    close(fds[0]);
-    h->reaper_fd = fds[1];
-    return true;
-}
-
 static void mdev_error_no_instance(VgpuHost *h, const char *parent,
                                    Error **errp)
 {
@@ -370,6 +329,37 @@ static bool mdev_wait_for(const char *path)
     return g_file_test(path, G_FILE_TEST_IS_DIR);
 }
 
+/* Orphans left on a parent by QEMUs that were killed hold its instances. */
+static void mdev_report_reap(const VgpuRecord *r, VgpuRecordState state,
+                             bool reaped, const char *why, void *opaque)
+{
+    if (reaped) {
+        warn_report("nv-vgpu: removed vGPU %s, left behind by QEMU process "
+                    "%" PRId64 " that was killed", r->uuid, r->owner_pid);
+    } else if (why) {
+        warn_report("nv-vgpu: %s", why);
+    }
+}
+
+/* Use the existing mdev at @devpath, which QEMU did not create, if it fits. */
+static bool mdev_adopt(VgpuHost *h, const char *parent, const char *type_id,
+                       const char *uuid, const char *sysfsdev,
+                       const char *devpath, Error **errp)
+{
+    g_autofree char *etype = NULL;
+    g_autofree char *eparent = NULL;
+
+    if (!mdev_identify(devpath, &etype, &eparent) ||
+        strcmp(etype, type_id) || strcmp(eparent, parent)) {
+        error_setg(errp, "an mdev with uuid %s exists already, of type %s "
+                   "on %s; omit uuid= or choose another", uuid,
+                   etype ? etype : "unknown", eparent ? eparent : "unknown");
+        return false;
+    }
+    /* Someone else's: use it, leave it in place. */
+    return mdev_open_checked(h, sysfsdev, errp);
+}
+
 static bool mdev_create(VgpuHost *h, const char *parent, const char *type,
                         const char *uuid, Error **errp)
 {
@@ -380,12 +370,14 @@ static bool mdev_create(VgpuHost *h, const char *parent, const char *type,
     g_autofree char *devpath = NULL;
     g_autofree char *sysfsdev = NULL;
     g_autofree char *new_uuid = NULL;
+    g_autoptr(VgpuRecord) record = NULL;
     Error *err = NULL;
-    int ret;
+    int ret, tries;
 
     if (!mdev_check_parent(h->root, parent, errp)) {
         return false;
     }
+    vgpu_records_reap(h->root, parent, false, mdev_report_reap, NULL);
     type_id = mdev_find_type(h->root, parent, type, errp);
     if (!type_id) {
         return false;
@@ -396,41 +388,73 @@ static bool mdev_create(VgpuHost *h, const char *parent, const char *type,
         !vgpu_profile_check_pci(&h->profile, errp)) {
         return false;
     }
-
-    if (uuid) {
-        g_autofree char *etype = NULL;
-        g_autofree char *eparent = NULL;
-
-        sysfsdev = g_strdup_printf(MDEV_DEVICES "/%s", uuid);
-        devpath = vgpu_host_path(h->root, "%s", sysfsdev);
-        if (g_file_test(devpath, G_FILE_TEST_EXISTS)) {
-            if (!mdev_identify(devpath, &etype, &eparent) ||
-                strcmp(etype, type_id) || strcmp(eparent, parent)) {
-                error_setg(errp, "an mdev with uuid %s exists already, of "
-                           "type %s on %s; omit uuid= or choose another",
-                           uuid, etype ? etype : "unknown",
-                           eparent ? eparent : "unknown");
-                return false;
-            }
-            /* Someone else's: use it, leave it in place. */
-            return mdev_open(h, sysfsdev, errp);
-        }
-    } else {
+    if (!uuid) {
         QemuUUID u;
 
         qemu_uuid_generate(&u);
         new_uuid = qemu_uuid_unparse_strdup(&u);
         uuid = new_uuid;
-        sysfsdev = g_strdup_printf(MDEV_DEVICES "/%s", uuid);
-        devpath = vgpu_host_path(h->root, "%s", sysfsdev);
+    }
+    sysfsdev = g_strdup_printf(MDEV_DEVICES "/%s", uuid);
+    devpath = vgpu_host_path(h->root, "%s", sysfsdev);
+    create = g_strdup_printf("%s/create", typedir);
+
+    /*
+     * Claim the UUID with a record before anything exists that could leak;
+     * a racing QEMU that claimed it first makes us look again.
+     */
+    for (tries = 0; ; tries++) {
+        g_autofree char *remove = NULL;
+
+        if (!vgpu_record_settle(h->root, uuid, true, h->stop_at, errp)) {
+            return false;
+        }
+        if (g_file_test(devpath, G_FILE_TEST_EXISTS)) {
+            return mdev_adopt(h, parent, type_id, uuid, sysfsdev, devpath,
+                              errp);
+        }
+        if (h->profile.available == 0) {
+            mdev_error_no_instance(h, parent, errp);
+            return false;
+        }
+        if (access(create, W_OK) < 0 && (errno == EACCES || errno == EPERM)) {
+            break;      /* refused below, with the kernel's answer */
+        }
+        remove = g_strdup_printf("%s/remove", sysfsdev);
+        record = vgpu_record_new(uuid, "mdev", parent, type_id, sysfsdev,
+                                 remove, "1");
+        switch (vgpu_record_claim(h->root, record, errp)) {
+        case VGPU_RECORD_CLAIMED:
+            break;
+        case VGPU_RECORD_TAKEN:
+            g_clear_pointer(&record, vgpu_record_free);
+            if (tries < 3) {
+                continue;
+            }
+            error_setg(errp, "other QEMUs keep claiming vGPU %s; choose "
+                       "another uuid", uuid);
+            return false;
+        case VGPU_RECORD_FAILED:
+            return false;
+        }
+        break;
+    }
+    if (record) {
+        vgpu_test_stop(h->stop_at, "recorded");
+        h->reaper = vgpu_reaper_start(h->root, g_steal_pointer(&record),
+                                      errp);
+        if (!h->reaper) {
+            return false;
+        }
+        vgpu_test_stop(h->stop_at, "armed");
     }
 
-    if (h->profile.available == 0) {
-        mdev_error_no_instance(h, parent, errp);
-        return false;
-    }
-    create = g_strdup_printf("%s/create", typedir);
     ret = vgpu_sysfs_write(create, uuid, &err);
+    if (ret && h->reaper) {
+        /* Nothing was made: the helper must not remove anything. */
+        vgpu_reaper_finish(h->reaper, false);
+        h->reaper = NULL;
+    }
     switch (ret) {
     case 0:
         break;
@@ -457,6 +481,8 @@ static bool mdev_create(VgpuHost *h, const char *parent, const char *type,
                                 "%s on %s: ", type_id, parent);
         return false;
     }
+    vgpu_test_stop(h->stop_at, "created");
+    /* From here on, release hands whatever appears to the helper. */
     if (!mdev_wait_for(devpath)) {
         error_setg(errp, "the host driver accepted vGPU %s but %s did not "
                    "appear", uuid, sysfsdev);
@@ -466,23 +492,15 @@ static bool mdev_create(VgpuHost *h, const char *parent, const char *type,
     h->sysfsdev = g_steal_pointer(&sysfsdev);
     h->uuid = g_strdup(uuid);
     h->parent = g_strdup(parent);
-    if (!mdev_arm_reaper(h, errp)) {
-        mdev_remove_now(h);
-        return false;
-    }
     h->created = true;
     /* If this fails, the caller's vgpu_host_release() removes the mdev. */
-    return mdev_open(h, h->sysfsdev, errp);
+    return mdev_open_checked(h, h->sysfsdev, errp);
 }
 
 static void mdev_remove(VgpuHost *h)
 {
-    if (h->reaper_fd >= 0) {
-        close(h->reaper_fd);
-        h->reaper_fd = -1;
-    } else {
-        mdev_remove_now(h);
-    }
+    vgpu_reaper_finish(h->reaper, true);
+    h->reaper = NULL;
 }
 
 const VgpuBackendOps vgpu_mdev_backend = {

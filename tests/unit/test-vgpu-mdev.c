@@ -8,6 +8,7 @@
 #include "qapi/error.h"
 #include "qemu/units.h"
 #include "hw/vgpu/vgpu-backend.h"
+#include "hw/vgpu/vgpu-record.h"
 #include "vgpu-fake-host.h"
 
 #define P4_8C "num_heads=1, frl_config=60, framebuffer=8192M, " \
@@ -17,6 +18,7 @@
 #define UUID1 "8d5c2f0a-34b1-4c55-9a43-0e3c8b1d2f77"
 #define UUID2 "1b2a6c9e-0f3d-4e8a-b5c7-d9e0f1a2b3c4"
 #define TYPES "sys/devices/0000:83:00.0/mdev_supported_types"
+#define RECORDS "run/nv-vgpu"
 
 /* A host with one P4 that offers two NVIDIA types and an AP one. */
 static FakeHost *p4_host(int free_8c)
@@ -62,6 +64,9 @@ static void test_create_and_remove(void)
     VgpuHost *h = host_new(fh);
     g_autofree char *uuid = NULL;
     g_autofree char *remove = NULL;
+    g_autofree char *record = NULL;
+    g_autofree char *text = NULL;
+    int i;
 
     fake_host_serve_create(fh, "0000:83:00.0", "nvidia-289", 7);
     fake_host_add_vfio_group(fh, 7, 0666);
@@ -86,8 +91,18 @@ static void test_create_and_remove(void)
 
     remove = g_strdup_printf("sys/devices/0000:83:00.0/%s/remove", uuid);
     g_assert_cmpstr(fake_host_read(fh, remove), ==, "");
+    record = g_strdup_printf(RECORDS "/%s", uuid);
+    text = fake_host_read(fh, record);
+    g_assert_nonnull(text);
+    g_assert_nonnull(strstr(text, "parent=0000:83:00.0\ntype=nvidia-289\n"));
+    g_assert_nonnull(strstr(text, "\nstate=owned"));
     host_free(h);
     g_assert_true(fake_host_wait_for(fh, remove, "1", 5000));
+    /* The helper deletes the record once the vGPU is removed. */
+    for (i = 0; i < 500 && fake_host_read(fh, record); i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_null(fake_host_read(fh, record));
     fake_host_free(fh);
 }
 
@@ -255,6 +270,133 @@ static void test_open_sysfsdev(void)
     fake_host_free(fh);
 }
 
+/* Write a record as a QEMU with pid @pid left it. */
+static void put_record(FakeHost *fh, const char *uuid, int64_t pid,
+                       const char *device, const char *state)
+{
+    g_autofree char *dir = g_strdup_printf("%s/" RECORDS, fake_host_root(fh));
+    g_autofree char *path = g_strdup_printf("%s/%s", dir, uuid);
+    g_autofree char *text = g_strdup_printf(
+        "uuid=%s\nbackend=mdev\nparent=0000:83:00.0\ntype=nvidia-63\n"
+        "device=%s\nremove=%s/remove\nremove-value=1\nowner-pid=%" PRId64
+        "\nowner-start=1\nstate=%s\n", uuid, device, device, pid, state);
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+/*
+ * An orphan record (owner gone, nobody holds the lock) gets its vGPU
+ * removed and goes; a vGPU without a record, or a record that names paths
+ * outside sysfs, is left alone.
+ */
+static void test_orphan_reaped(void)
+{
+    FakeHost *fh = p4_host(1);
+    g_autofree char *dev1 = NULL;
+    g_autofree char *dev2 = NULL;
+    VgpuHost *h = host_new(fh);
+
+    dev1 = fake_host_add_mdev(fh, "0000:83:00.0", "nvidia-63", UUID1, 11);
+    dev2 = fake_host_add_mdev(fh, "0000:83:00.0", "nvidia-63", UUID2, 12);
+    fake_host_add_vfio_group(fh, 11, 0666);
+    fake_host_add_vfio_group(fh, 12, 0666);
+    /* pid 0 never runs: the owner is gone */
+    put_record(fh, UUID1, 0, dev1, "owned");
+    put_record(fh, "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", 0, "/etc/passwd",
+               "owned");
+
+    g_assert_cmpint(vgpu_records_reap(fake_host_root(fh), "0000:83:00.0",
+                                      true, NULL, NULL), ==, 0);
+    g_assert_cmpstr(fake_host_read(fh, "sys/devices/0000:83:00.0/" UUID1
+                                   "/remove"), ==, "");
+    /* the next start on the parent reaps */
+    fake_host_serve_create(fh, "0000:83:00.0", "nvidia-63", 13);
+    fake_host_add_vfio_group(fh, 13, 0666);
+    g_assert_true(h->ops->create(h, "0000:83:00.0", "nvidia-63", NULL,
+                                 &error_abort));
+    g_assert_cmpstr(fake_host_read(fh, "sys/devices/0000:83:00.0/" UUID1
+                                   "/remove"), ==, "1");
+    g_assert_null(fake_host_read(fh, RECORDS "/" UUID1));
+    /* never touched: no record, or a bad one */
+    g_assert_cmpstr(fake_host_read(fh, "sys/devices/0000:83:00.0/" UUID2
+                                   "/remove"), ==, "");
+    g_assert_nonnull(fake_host_read(fh, RECORDS
+                                    "/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"));
+    g_assert_cmpint(vgpu_records_reap(fake_host_root(fh), NULL, false,
+                                      NULL, NULL), ==, 1);
+    host_free(h);
+    fake_host_free(fh);
+}
+
+typedef struct {
+    VgpuRecord *r;
+    FakeHost *fh;
+} DropLater;
+
+static gpointer drop_later(gpointer opaque)
+{
+    DropLater *d = opaque;
+
+    g_usleep(200 * 1000);
+    vgpu_record_drop(d->r);
+    return NULL;
+}
+
+/*
+ * A UUID whose record is held: refused while its creator (here: this
+ * process) uses it, waited for while its removal is pending.
+ */
+static void test_pending_removal(void)
+{
+    FakeHost *fh = p4_host(1);
+    g_autofree char *dev = NULL;
+    g_autoptr(VgpuRecord) r = NULL;
+    VgpuHost *h = host_new(fh);
+    DropLater d;
+    GThread *t;
+    Error *err = NULL;
+
+    dev = fake_host_add_mdev(fh, "0000:83:00.0", "nvidia-289", UUID1, 14);
+    fake_host_add_vfio_group(fh, 14, 0666);
+    r = vgpu_record_new(UUID1, "mdev", "0000:83:00.0", "nvidia-289", dev,
+                        "/sys/bus/mdev/devices/" UUID1 "/remove", "1");
+    g_assert_cmpint(vgpu_record_claim(fake_host_root(fh), r, &error_abort),
+                    ==, VGPU_RECORD_CLAIMED);
+    {
+        g_autoptr(VgpuRecord) again = vgpu_record_new(UUID1, "mdev", "p",
+                                                      "t", dev, dev, "1");
+
+        g_assert_cmpint(vgpu_record_claim(fake_host_root(fh), again,
+                                          &error_abort), ==,
+                        VGPU_RECORD_TAKEN);
+    }
+
+    /* in use: the existing mdev is not adopted, and not touched */
+    g_assert_false(h->ops->create(h, "0000:83:00.0", "nvidia-289", UUID1,
+                                  &err));
+    assert_error(err, "vGPU " UUID1 " is in use by another nv-vgpu device "
+                 "of this QEMU");
+    g_assert_false(h->created);
+    err = NULL;
+    g_assert_false(h->ops->open(h, dev, &err));
+    assert_error(err, "is in use by another nv-vgpu device of this QEMU");
+
+    /* removal pending: waited for, then there is nothing to open */
+    vgpu_record_set_removing(r);
+    d.r = r;
+    d.fh = fh;
+    t = g_thread_new("drop", drop_later, &d);
+    g_assert_true(vgpu_record_settle(fake_host_root(fh), UUID1, true, NULL,
+                                     &error_abort));
+    g_assert_null(fake_host_read(fh, RECORDS "/" UUID1));
+    g_thread_join(t);
+    g_assert_cmpstr(fake_host_read(fh, "sys/devices/0000:83:00.0/" UUID1
+                                   "/remove"), ==, "");
+    host_free(h);
+    fake_host_free(fh);
+}
+
 /*
  * Permission problems, seen as an unprivileged user would see them: run in
  * a subprocess that drops root first.
@@ -328,5 +470,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vgpu/mdev/existing-uuid", test_existing_uuid);
     g_test_add_func("/vgpu/mdev/open-sysfsdev", test_open_sysfsdev);
     g_test_add_func("/vgpu/mdev/permissions", test_permissions);
+    g_test_add_func("/vgpu/mdev/orphan-reaped", test_orphan_reaped);
+    g_test_add_func("/vgpu/mdev/pending-removal", test_pending_removal);
     return g_test_run();
 }

@@ -30,6 +30,7 @@ struct NvVgpuState {
     char *mdev_type;
     char *mdev_uuid;
     char *host_root;            /* x-host-root, for tests only */
+    char *stop_at;              /* x-stop-at, for tests only */
     uint32_t console_fps;       /* console-fps: head 0 polls per second */
     bool monitor_follows_viewer; /* monitor-follows-viewer */
     uint32_t console_warn_interval_ms; /* x-console-warn-interval-ms */

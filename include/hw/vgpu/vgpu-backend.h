@@ -9,6 +9,7 @@
 #include "hw/vgpu/vgpu-profile.h"
 
 typedef struct VgpuHost VgpuHost;
+typedef struct VgpuReaper VgpuReaper;
 
 /*
  * Today both ways to name a vGPU are mdevs; NVIDIA's SR-IOV vGPUs (a VF
@@ -21,18 +22,24 @@ typedef struct VgpuBackendOps {
     /*
      * Make a vGPU of @type (type id or profile name) on @parent and make
      * h->sysfsdev name it.  @uuid may be NULL (pick one); if a vGPU with
-     * that UUID and type exists already, it is used and not removed later.
+     * that UUID and type exists already and QEMU did not create it, it is
+     * used and not removed later.  The removal is armed (vgpu-reaper.h)
+     * before the vGPU is made, so that no way QEMU ends leaks it; orphans
+     * that earlier QEMUs left on @parent are reaped first.
      */
     bool (*create)(VgpuHost *h, const char *parent, const char *type,
                    const char *uuid, Error **errp);
-    /* Check that the existing vGPU @sysfsdev can be opened through VFIO. */
+    /*
+     * Check that the existing vGPU @sysfsdev can be opened through VFIO,
+     * once a pending removal of it (by the QEMU that created it) is over.
+     */
     bool (*open)(VgpuHost *h, const char *sysfsdev, Error **errp);
     /*
      * Fill h->profile from the host driver's description of the vGPU, and
      * h->driver and h->driver_version.
      */
     bool (*describe)(VgpuHost *h, Error **errp);
-    /* Undo create(). */
+    /* Undo create(): hand the vGPU to its removal helper. */
     void (*remove)(VgpuHost *h);
 } VgpuBackendOps;
 
@@ -43,7 +50,8 @@ struct VgpuHost {
     char *uuid;
     char *parent;
     bool created;           /* create() made it, so remove() removes it */
-    int reaper_fd;          /* see vgpu-mdev.c; -1 when none */
+    VgpuReaper *reaper;     /* removes what create() made; NULL: nothing */
+    char *stop_at;          /* test hook, see vgpu_test_stop() */
     VgpuProfile profile;
     char *driver;           /* host driver of the parent, e.g. "nvidia" */
     char *driver_version;   /* its version, e.g. "550.127.05"; NULL: unknown */
@@ -57,23 +65,23 @@ static inline void vgpu_host_init(VgpuHost *h, const VgpuBackendOps *ops,
     memset(h, 0, sizeof(*h));
     h->ops = ops;
     h->root = g_strdup(root ? root : "");
-    h->reaper_fd = -1;
     h->profile.available = -1;
 }
 
 /* Remove the vGPU if we created it, and forget it. */
 static inline void vgpu_host_release(VgpuHost *h)
 {
-    if (h->created) {
+    if (h->reaper) {
         h->ops->remove(h);
-        h->created = false;
     }
+    h->created = false;
     g_clear_pointer(&h->root, g_free);
     g_clear_pointer(&h->sysfsdev, g_free);
     g_clear_pointer(&h->uuid, g_free);
     g_clear_pointer(&h->parent, g_free);
     g_clear_pointer(&h->driver, g_free);
     g_clear_pointer(&h->driver_version, g_free);
+    g_clear_pointer(&h->stop_at, g_free);
     vgpu_profile_clear(&h->profile);
 }
 
