@@ -219,7 +219,8 @@ def migrate(src, dst, dom, xml, *flags):
 
 
 def jobinfo(daemon, dom, raw=False):
-    args = ['domjobinfo', dom, '--completed']
+    # --keep-completed: reading the figures would otherwise drop them.
+    args = ['domjobinfo', dom, '--completed', '--keep-completed']
     if raw:
         args.append('--rawstats')
     return daemon.virsh(*args, check=False).stdout
@@ -227,7 +228,7 @@ def jobinfo(daemon, dom, raw=False):
 
 def jobfigure(info, key):
     m = re.search(r'^%s:\s+(.*)$' % re.escape(key), info, re.M)
-    return m.group(1).strip() if m else None
+    return ' '.join(m.group(1).split()) if m else None
 
 
 def main():
@@ -352,7 +353,8 @@ def main():
                             '--parallel-connections', '2')
         check(out.returncode == 0, 'virsh migrate --parallel: %s%s\n%s' % (
             out.stdout, out.stderr, d1.qemu_log('vgpu1')[-3000:]))
-        info = jobinfo(d2, 'vgpu1')
+        # the source forgot the transient domain: ask the destination
+        info = jobinfo(d1, 'vgpu1')
         figure('virsh migrate --live --parallel: %.1f s for virsh; '
                'domjobinfo: total %s, downtime %s' % (
                    took, jobfigure(info, 'Time elapsed'),
@@ -378,6 +380,10 @@ def main():
         err = out.stdout + out.stderr
         figure('refused virsh migrate says: %s' % ' '.join(err.split()))
         check(out.returncode != 0, 'the migration onto a GRID P4-2Q worked')
+        want = 'vGPU type: the source has %s (GRID P4-1Q), this vGPU %s' % (
+            TYPE_1Q, TYPE_2Q)
+        check(want in ' '.join(err.split()), 'virsh migrate does not say '
+              'why (want "%s"): %s' % (want, err))
         check(state(d1, 'vgpu1') == 'running', 'source is %s'
               % state(d1, 'vgpu1'))
         # A marker event: everything the migration caused came before it.
