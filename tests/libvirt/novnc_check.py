@@ -23,7 +23,7 @@ CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu',
                   '--disable-quic', '--no-first-run',
                   '--disable-background-networking',
                   '--disable-component-update', '--disable-sync',
-                  '--disable-dev-shm-usage', '--window-size=800,600',
+                  '--disable-dev-shm-usage', '--window-size=800,720',
                   # Under TCG in the test host: one process and no JIT make
                   # Chromium start in about 2 min instead of not at all.
                   '--single-process', '--no-zygote', '--js-flags=--jitless')
@@ -50,10 +50,13 @@ window.vgpuWatch = setInterval(() => {
 '''
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
 def serve(port):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=NOVNC)
-    handler.log_message = lambda *a: None
+    handler = functools.partial(QuietHandler, directory=NOVNC)
     httpd = http.server.ThreadingHTTPServer(('127.0.0.1', port), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
