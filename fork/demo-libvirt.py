@@ -71,7 +71,10 @@ def main():
     u2 = lh.make_mdev('nvsim2', lt.TYPE_1Q)
     say('== virsh migrate --live to the second daemon, onto GRID P4-1Q %s '
         'on nvsim2 (--xml with that UUID)' % u2)
-    path = lt.migrate_xml(d1, 'vgpu-demo', u1, u2, 'demo-d1', 'demo-d2')
+    # both daemons share this host: the destination needs its own ports
+    path = lt.migrate_xml(d1, 'vgpu-demo', u1, u2, 'demo-d1', 'demo-d2',
+                          replace=(("port='5901'", "port='5902'"),
+                                   ("websocket='5701'", "websocket='5702'")))
     out, took = lt.migrate(d1, d2, 'vgpu-demo', path)
     if out.returncode:
         say('   FAILED: %s%s' % (out.stdout, out.stderr))

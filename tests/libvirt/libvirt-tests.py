@@ -198,8 +198,14 @@ def qemu_user(daemon, dom):
     return pwd.getpwuid(uid).pw_name
 
 
-def migrate_xml(src, dom, old_uuid, new_uuid, old_tag, new_tag):
+def migrate_xml(src, dom, old_uuid, new_uuid, old_tag, new_tag,
+                replace=()):
+    """The destination's XML: another vGPU, another qtest socket, and
+    @replace (pairs), e.g. fixed VNC ports taken by the source here."""
     xml = src.virsh('dumpxml', '--migratable', dom).stdout
+    for old, new in replace:
+        check(old in xml, '%s not in the migratable XML' % old)
+        xml = xml.replace(old, new)
     check(old_uuid in xml and qtest_path(old_tag) in xml,
           'migratable XML lacks the vGPU or the qtest socket:\n' + xml)
     xml = xml.replace(old_uuid, new_uuid).replace(qtest_path(old_tag),
