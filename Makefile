@@ -36,7 +36,7 @@ CONFIGURE_FLAGS := \
 # machine must not configure once without it and again with it.
 CCACHE_FLAG = $$(command -v ccache >/dev/null && echo "--cc=ccache cc")
 
-.PHONY: all deps qemu-src graft configure build firmware nvsim vnc-client check check-host check-vgpu-host demo bench clean distclean
+.PHONY: all deps qemu-src graft configure build firmware nvsim vnc-client check check-host check-vgpu-host check-libvirt demo bench clean distclean
 
 all: build
 
@@ -118,7 +118,18 @@ check-vgpu-host: build nvsim vnc-client
 		tests/vgpu-host/run sh fork/vgpu-host-tests.sh $(QBUILD) \
 		$(VGPU_HOST_QTESTS:%=qtest-x86_64/%)
 
-# Both, and one closing line over them.
+# nv-vgpu under real libvirt (two daemons), and noVNC in headless
+# Chromium, in one test-host boot of its own (tests/libvirt).
+LIBVIRT_RESULTS := $(BUILD)/libvirt/results
+check-libvirt: build nvsim
+	@mkdir -p $(LIBVIRT_RESULTS)
+	@start=$$(date +%s); \
+	VGPU_HOST_RESULTS=$(LIBVIRT_RESULTS) tests/vgpu-host/run \
+		/usr/bin/python3 tests/libvirt/libvirt-tests.py; rc=$$?; \
+	echo "check-libvirt: $$(( $$(date +%s) - start )) s with the test-host boot;" \
+		"screenshots and figures in $(LIBVIRT_RESULTS)/"; exit $$rc
+
+# All three, and one closing line over them.
 check:
 	@sh fork/check.sh
 

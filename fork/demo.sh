@@ -4,7 +4,9 @@
 # demo.sh: the main job (`make demo` builds first).  Boots the test host (tests/vgpu-host), where our
 # simulated vGPU driver nvsim stands in for NVIDIA's, and starts a VM with
 # `-device nv-vgpu` on a vGPU that QEMU creates; prints what QEMU reports,
-# and saves a screenshot of the vGPU's console taken over VNC.
+# and saves a screenshot of the vGPU's console taken over VNC.  Then the
+# libvirt part (demo-libvirt.py): virsh start, virsh screenshot, noVNC in
+# Chromium, virsh migrate to a second daemon.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -22,3 +24,12 @@ cp "$results/nv-vgpu-console.png" "$results/nv-vgpu-console-destination.png" \
     build/demo/
 echo "== head 0 of the vGPU as the VNC client saw it: build/demo/nv-vgpu-console.png"
 echo "   and on the migration's destination: build/demo/nv-vgpu-console-destination.png"
+
+echo "== the same under libvirt 11.3 (a second test-host boot)"
+rm -f "$results"/libvirt-*.png
+tests/vgpu-host/run /usr/bin/python3 fork/demo-libvirt.py
+cp "$results/libvirt-virsh-screenshot.png" "$results/libvirt-novnc.png" \
+    "$results/libvirt-destination.png" build/demo/
+echo "== virsh screenshot: build/demo/libvirt-virsh-screenshot.png; noVNC in" \
+     "Chromium: build/demo/libvirt-novnc.png; after virsh migrate:" \
+     "build/demo/libvirt-destination.png"

@@ -77,4 +77,28 @@ if ! meson_ok || ! dpkg-query -W python3-pycotap >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
         -t bookworm-backports $bpo
 fi
+# The libvirt suite (tests/libvirt, `make check-libvirt`) and the demo's
+# libvirt part: libvirt 11.3 from bookworm-backports, named package by
+# package (`-t bookworm-backports` would also take a newer systemd);
+# libvirt-daemon-driver-qemu wants some qemu-system, bookworm's satisfies it
+# (our QEMU is the domain's <emulator>, bookworm's is never run).  mdevctl
+# for the docs' recipes; noVNC and headless Chromium driven by Selenium for
+# the browser console test.
+libvirt_bpo="libvirt-daemon-driver-qemu libvirt-daemon libvirt-clients"
+libvirt_deps="qemu-system-x86 mdevctl novnc python3-websockify chromium
+              chromium-driver python3-selenium"
+libvirt_ok() {
+    v=$(dpkg-query -W -f='${Version}' libvirt-daemon-driver-qemu 2>/dev/null) ||
+        return 1
+    dpkg --compare-versions "$v" ge 11.3 || return 1
+    for p in $libvirt_bpo $libvirt_deps; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' ||
+            return 1
+    done
+}
+if ! libvirt_ok; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        $(for p in $libvirt_bpo; do printf '%s/bookworm-backports ' "$p"; done) \
+        $libvirt_deps
+fi
 echo "fork/deps.sh: build dependencies are installed"

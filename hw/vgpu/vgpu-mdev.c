@@ -187,9 +187,11 @@ static bool mdev_check_vfio(VgpuHost *h, const char *devpath, Error **errp)
     case EACCES:
     case EPERM:
         error_setg(errp, "permission denied opening %s, the VFIO group of "
-                   "vGPU %s: run QEMU as root or give its user access to "
-                   "that file (libvirt does this for its guests)",
-                   node, h->uuid);
+                   "vGPU %s: run QEMU as root or give its user read-write "
+                   "access to it and to /dev/vfio/vfio; with libvirt, pass "
+                   "the vGPU as a <hostdev type='mdev'> with a "
+                   "<qemu:override> of its driver to nv-vgpu, and libvirt "
+                   "grants both", node, h->uuid);
         break;
     case EBUSY:
         error_setg(errp, "vGPU %s is already in use: its VFIO group %s is "

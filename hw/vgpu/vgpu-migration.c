@@ -25,6 +25,7 @@
 #include "qobject/qjson.h"
 #include "qobject/qobject.h"
 #include "migration/misc.h"
+#include "migration/migration.h"    /* migrate_set_error() */
 #include "migration/qemu-file-types.h"
 #include "migration/register.h"
 #include "migration/savevm.h"
@@ -265,8 +266,15 @@ static int vgpu_load_state(QEMUFile *f, void *opaque, int version_id)
 
     d = vgpu_read_descriptor(f, &err);
     if (!d || !vgpu_descriptor_check(s, d, NULL, &err)) {
-        error_reportf_err(err, "nv-vgpu %s: refusing the incoming vGPU "
-                          "state: ", DEVICE(s)->id ?: s->host.uuid);
+        error_prepend(&err, "nv-vgpu %s: refusing the incoming vGPU state: ",
+                      DEVICE(s)->id ?: s->host.uuid);
+        /*
+         * The first error set is the one query-migrate reports on this
+         * side, and so what management (virsh migrate, virsh restore)
+         * prints, instead of "load of migration failed".
+         */
+        migrate_set_error(migrate_get_current(), err);
+        error_report_err(err);
         return -EINVAL;
     }
     trace_vgpu_migration_accept(s->host.uuid, d->type, d->driver_version);

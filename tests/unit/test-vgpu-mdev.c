@@ -450,7 +450,9 @@ static void test_permissions(void)
     g_test_trap_subprocess(NULL, 0, 0);
     g_test_trap_assert_passed();
     g_test_trap_assert_stderr("*permission denied opening */dev/vfio/6, the "
-                              "VFIO group of vGPU " UUID2 "*");
+                              "VFIO group of vGPU " UUID2 ": run QEMU as "
+                              "root*/dev/vfio/vfio; with libvirt, pass the "
+                              "vGPU as a <hostdev type='mdev'>*");
     fake_host_free(fh);
 }
 
