@@ -1106,20 +1106,32 @@ static void test_plain_vfio_source(void)
     nvsim_remove(ub);
 }
 
-/* Replace the descriptor JSON in the saved stream @data with @json */
-static GString *replace_descriptor(const char *data, size_t len,
-                                   const char *json)
+/*
+ * The saved stream @data with its descriptor JSON edited: @insert added
+ * as its first members, and its format (1) replaced by @format
+ */
+static GString *edit_descriptor(const char *data, size_t len,
+                                const char *insert, int format)
 {
-    size_t at = find_bytes(data, len, "{\"format\": ");
-    uint32_t old_len = ldl_be_p(data + at - 4);
-    GString *out = g_string_new_len(data, at - 4);
+    size_t at = find_bytes(data, len, "NVGD");
+    uint32_t json_len = ldl_be_p(data + at + 4);
+    g_autofree char *json = g_strndup(data + at + 8, json_len);
+    g_autofree char *fmt = g_strdup_printf("\"format\": %d", format);
+    g_autoptr(GString) edited = g_string_new(json);
+    GString *out = g_string_new_len(data, at + 4);
+    const char *f = strstr(json, "\"format\": 1");
     uint8_t be[4];
 
-    g_assert_cmphex(ldl_be_p(data + at - 8), ==, 0x4e564744);     /* NVGD */
-    stl_be_p(be, strlen(json));
+    g_assert_cmpint(json[0], ==, '{');
+    g_assert_nonnull(f);
+    g_string_erase(edited, f - json, strlen("\"format\": 1"));
+    g_string_insert(edited, f - json, fmt);
+    g_string_insert(edited, 1, insert);
+    stl_be_p(be, edited->len);
     g_string_append_len(out, (const char *)be, 4);
-    g_string_append(out, json);
-    g_string_append_len(out, data + at + old_len, len - at - old_len);
+    g_string_append_len(out, edited->str, edited->len);
+    g_string_append_len(out, data + at + 8 + json_len,
+                        len - at - 8 - json_len);
     return out;
 }
 
@@ -1132,12 +1144,11 @@ static void test_newer_descriptor(void)
     g_autofree char *dir = g_dir_make_tmp("nv-vgpu-newer-XXXXXX", NULL);
     g_autofree char *file = g_strdup_printf("%s/vm.state", dir);
     g_autofree char *newer = g_strdup_printf("%s/newer.state", dir);
-    g_autofree char *data = NULL, *json = NULL, *uri = NULL;
-    g_autofree char *extra = NULL;
+    g_autofree char *data = NULL, *uri = NULL, *extra = NULL;
     g_autoptr(GString) edited = NULL;
     GpuSnapshot before;
     Gpu modes;
-    size_t len, at;
+    size_t len;
     Vm *dst;
 
     if (nvsim_skip_test()) {
@@ -1145,15 +1156,10 @@ static void test_newer_descriptor(void)
     }
     save_to_file(file, &before, &modes);
     g_assert_true(g_file_get_contents(file, &data, &len, NULL));
-    at = find_bytes(data, len, "{\"format\": 1, ");
 
     /* format 1 with a member from the future: restores */
-    json = g_strdup_printf("{\"format\": 1, \"future-member\": "
-                           "{\"kind\": [1, 2]}, %.*s",
-                           (int)(ldl_be_p(data + at - 4) -
-                                 strlen("{\"format\": 1, ")),
-                           data + at + strlen("{\"format\": 1, "));
-    edited = replace_descriptor(data, len, json);
+    edited = edit_descriptor(data, len, "\"future-member\": {\"kind\": "
+                             "[1, 2]}, ", 1);
     g_assert_true(g_file_set_contents(newer, edited->str, edited->len,
                                       NULL));
     uri = g_strdup_printf("file:%s", newer);
@@ -1169,13 +1175,8 @@ static void test_newer_descriptor(void)
     vm_quit(dst);
 
     /* format 2: refused, saying so */
-    g_free(json);
-    json = g_strdup_printf("{\"format\": 2, \"future-member\": 1, %.*s",
-                           (int)(ldl_be_p(data + at - 4) -
-                                 strlen("{\"format\": 1, ")),
-                           data + at + strlen("{\"format\": 1, "));
     g_string_free(edited, true);
-    edited = replace_descriptor(data, len, json);
+    edited = edit_descriptor(data, len, "\"future-member\": 1, ", 2);
     g_assert_true(g_file_set_contents(newer, edited->str, edited->len,
                                       NULL));
     assert_restore_fails(newer, "refusing the incoming vGPU state: "
