@@ -105,19 +105,32 @@ static void set_caps_multifd(QTestState *qts)
 
 /*
  * The destination's VFIO state came through multifd's load thread: its
- * end is traced (see MULTIFD_TRACE), once per vGPU.
+ * end is traced (see MULTIFD_TRACE), once per vGPU.  And each vGPU left
+ * RESUMING (new state STOP) only once that thread had started on its
+ * config, which it loads after writing all of the vGPU's state.
  */
-#define MULTIFD_TRACE "-trace vfio_load_bufs_thread_end "
+#define MULTIFD_TRACE "-trace vfio_load_bufs_thread_end " \
+                      "-trace vfio_load_device_config_state_start " \
+                      "-trace vfio_migration_set_state "
 
 static void assert_multifd_used(Vm *dst, int n)
 {
     g_autofree char *err = vm_stderr(dst);
-    const char *p = err;
-    int found = 0;
+    g_auto(GStrv) lines = g_strsplit(err, "\n", -1);
+    int found = 0, config = 0, i;
 
-    while ((p = strstr(p, "vfio_load_bufs_thread_end"))) {
-        found++;
-        p++;
+    for (i = 0; lines[i]; i++) {
+        if (strstr(lines[i], "vfio_load_bufs_thread_end")) {
+            found++;
+        } else if (strstr(lines[i], "vfio_load_device_config_state_start")) {
+            config++;
+        } else if (strstr(lines[i], "vfio_migration_set_state") &&
+                   strstr(lines[i], "new state STOP,")) {
+            if (config-- <= 0) {
+                g_error("a vGPU left RESUMING before its multifd state was "
+                        "loaded:\n%s", err);
+            }
+        }
     }
     if (found != n) {
         g_error("the destination's VFIO state came through %d multifd load "
