@@ -31,6 +31,8 @@
 #include "qobject/qjson.h"
 #include "qobject/qnum.h"
 #include "qobject/qobject.h"
+#include "migration/migration.h"
+#include "migration/qemu-file.h"
 #include "migration/misc.h"
 #include "migration/qemu-file-types.h"
 #include "migration/register.h"
@@ -521,6 +523,14 @@ static int vgpu_load_config(VFIODevice *vbasedev, QEMUFile *f)
         error_reportf_err(err, "nv-vgpu %s: the host driver refused the "
                           "incoming vGPU state: ",
                           DEVICE(s)->id ?: s->host.uuid);
+        /*
+         * QEMU 10.0 tells the source whether the load failed by the
+         * error of the main stream's file alone, which a failure in
+         * VFIO's multifd load thread does not set: the source would
+         * declare a success and stop for good.  Set it (with the BQL).
+         */
+        qemu_file_set_error(migration_incoming_get_current()->from_src_file,
+                            ret);
         return ret;
     }
     trace_vgpu_migration_resumed(s->host.uuid);

@@ -1317,7 +1317,8 @@ int main(int argc, char **argv)
     static const DriverFault faults[] = {
         { "pre_copy", false }, { "read", false },
         { "resuming", true }, { "write", true }, { "resume_end", true },
-        { "write", true, true }, { "resume_end", true, true },
+        /* multifd: the end of RESUMING, in VFIO's load thread */
+        { "resume_end", true, true },
     };
     static const bool main_stream = false, multifd = true;
     int i;
