@@ -9,6 +9,8 @@
  */
 
 #include "qemu/osdep.h"
+#include <sys/ioctl.h>
+#include <linux/vfio.h>
 #include "qapi/error.h"
 #include "qapi/visitor.h"
 #include "block/aio.h"
@@ -16,6 +18,7 @@
 #include "qemu/module.h"
 #include "qemu/uuid.h"
 #include "hw/qdev-properties.h"
+#include "migration/blocker.h"
 #include "hw/vgpu/nv-vgpu.h"
 #include "hw/vgpu/vgpu-migration.h"
 #include "hw/vgpu/vgpu-reaper.h"
@@ -195,15 +198,109 @@ static void nv_vgpu_parent_realize(NvVgpuState *s, Error **errp)
 {
     NvVgpuClass *nc = NV_VGPU_GET_CLASS(s);
     VFIOPCIDevice *vdev = VFIO_PCI(s);
+    VFIODevice *vbasedev = &vdev->vbasedev;
     OnOffAuto display = vdev->display;
+    OnOffAuto migration = vbasedev->enable_migration;
     uint32_t xres = vdev->display_xres, yres = vdev->display_yres;
 
     vdev->display = ON_OFF_AUTO_OFF;
     vdev->display_xres = vdev->display_yres = 0;
+    /* on is checked by nv_vgpu_check_migration(), with its own error */
+    if (migration == ON_OFF_AUTO_ON) {
+        vbasedev->enable_migration = ON_OFF_AUTO_AUTO;
+    }
     nc->parent_realize(DEVICE(s), errp);
     vdev->display = display;
     vdev->display_xres = xres;
     vdev->display_yres = yres;
+    vbasedev->enable_migration = migration;
+}
+
+/* Replace vfio-pci's migration blocker by one that says what it is. */
+static bool G_GNUC_PRINTF(3, 4)
+nv_vgpu_set_blocker(NvVgpuState *s, Error **errp, const char *fmt, ...)
+{
+    VFIODevice *vbasedev = &VFIO_PCI(s)->vbasedev;
+    g_autofree char *why = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    migrate_del_blocker(&vbasedev->migration_blocker);
+    error_setg(&vbasedev->migration_blocker, "nv-vgpu %s: %s",
+               DEVICE(s)->id ?: s->host.uuid, why);
+    trace_nv_vgpu_migration_blocked(s->host.uuid, why);
+    return !migrate_add_blocker_normal(&vbasedev->migration_blocker, errp);
+}
+
+/*
+ * Whether the vGPU migrates, decided by the vGPU itself (the default,
+ * enable-migration=auto): with its host driver's VFIO migration, and
+ * without a vIOMMU, it migrates; otherwise it runs with a migration
+ * blocker that says why.  vfio-pci's own auto cannot be used as it is:
+ * it blocks migration of every mdev, for the device or IOMMU dirty
+ * tracking they do not have.  A vGPU reaches guest memory only through
+ * pages its host driver pinned, and the VFIO container reports those as
+ * dirty: that is the dirty tracking a vGPU needs (device DMA logging,
+ * which vfio-pci's defaults also ask for, fails on Linux 6.12's mdev path
+ * with "Failed to get DMA logging report").  So vfio-pci realizes with
+ * auto, and what it blocked for dirty tracking alone is unblocked here,
+ * after the checks vfio-pci skipped on that path.  enable-migration=on
+ * makes a vGPU that cannot migrate an error; off is vfio-pci's.
+ */
+static bool nv_vgpu_check_migration(NvVgpuState *s, Error **errp)
+{
+    VFIODevice *vbasedev = &VFIO_PCI(s)->vbasedev;
+    OnOffAuto want = vbasedev->enable_migration;
+    uint64_t buf[DIV_ROUND_UP(sizeof(struct vfio_device_feature) +
+                              sizeof(struct vfio_device_feature_migration),
+                              sizeof(uint64_t))] = {};
+    struct vfio_device_feature *feature = (void *)buf;
+    int err = 0;
+
+    if (want == ON_OFF_AUTO_OFF) {
+        return true;            /* vfio-pci's blocker says it is off */
+    }
+    if (!vbasedev->migration) {
+        feature->argsz = sizeof(buf);
+        feature->flags = VFIO_DEVICE_FEATURE_GET |
+                         VFIO_DEVICE_FEATURE_MIGRATION;
+        if (ioctl(vbasedev->fd, VFIO_DEVICE_FEATURE, feature)) {
+            err = errno;
+        }
+        if (want == ON_OFF_AUTO_ON) {
+            error_setg(errp, "enable-migration=on, but the host driver of "
+                       "vGPU %s offers no VFIO migration (%s); without "
+                       "enable-migration=on (the default is auto) the vGPU "
+                       "runs, and migration of its VM is refused",
+                       s->host.uuid, err ? strerror(err) :
+                       "no STOP_COPY support");
+            return false;
+        }
+        return nv_vgpu_set_blocker(s, errp, "the vGPU's host driver offers "
+                                   "no VFIO migration "
+                                   "(VFIO_DEVICE_FEATURE_MIGRATION: %s)",
+                                   err ? strerror(err) :
+                                   "no STOP_COPY support");
+    }
+    if (vfio_viommu_preset(vbasedev)) {
+        if (want == ON_OFF_AUTO_ON) {
+            error_setg(errp, "enable-migration=on, but vGPU migration is "
+                       "not supported with a vIOMMU");
+            return false;
+        }
+        return nv_vgpu_set_blocker(s, errp, "vGPU migration is not "
+                                   "supported with a vIOMMU");
+    }
+    if (vbasedev->migration_blocker) {
+        /* vfio-pci's dirty tracking blocker: not ours to keep */
+        migrate_del_blocker(&vbasedev->migration_blocker);
+        if (vfio_block_multiple_devices_migration(vbasedev, errp)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static void nv_vgpu_realize(DeviceState *dev, Error **errp)
@@ -257,6 +354,10 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     if (*errp) {
         goto fail;
     }
+    if (!nv_vgpu_check_migration(s, errp)) {
+        nc->parent_unrealize(dev);
+        goto fail;
+    }
     if (!nv_vgpu_display_init(s, errp)) {
         vgpu_display_finalize(&s->display);
         nc->parent_unrealize(dev);
@@ -287,15 +388,13 @@ static void nv_vgpu_instance_init(Object *obj)
     /* vfio-pci's display= defaults to off; a vGPU's console to auto */
     vdev->display = ON_OFF_AUTO_AUTO;
     /*
-     * A vGPU can only reach guest memory through pages its host driver
-     * pinned, and the VFIO container reports those as dirty: that is the
-     * dirty tracking a vGPU needs.  vfio-pci's defaults ask for more
-     * (device DMA logging, which fails on Linux 6.12's mdev path with
-     * "Failed to get DMA logging report", or IOMMUFD hardware tracking)
-     * and block migration without it, so nv-vgpu migrates by default.
+     * Not device DMA logging: see nv_vgpu_check_migration().  Whether the
+     * vGPU migrates is decided there (enable-migration=auto, vfio-pci's
+     * default too).
      */
     vdev->vbasedev.device_dirty_page_tracking = ON_OFF_AUTO_OFF;
-    vdev->vbasedev.enable_migration = ON_OFF_AUTO_ON;
+    vdev->vbasedev.enable_migration = ON_OFF_AUTO_AUTO;
+    vgpu_migration_instance_init(NV_VGPU(obj));
 }
 
 /* Read-only properties that show the vGPU to management tools. */

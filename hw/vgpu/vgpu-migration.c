@@ -10,7 +10,12 @@
  * descriptor with its own vGPU and fails the migration on a mismatch,
  * naming the field and both values.  With the switchover-ack capability
  * the source does not stop its vCPUs until the destination has accepted
- * the descriptor, so a refused migration never costs the source VM.
+ * the descriptor, so a refused migration never costs the source VM (see
+ * vgpu_switchover_ack_needed() for how, without an ack of our own).
+ *
+ * The descriptor is JSON, so that it can grow: a member this QEMU does not
+ * know is ignored, and only @min-format (the oldest format that can take
+ * the descriptor, @format when absent) decides whether it can be read.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -22,8 +27,12 @@
 #include "qapi/qobject-input-visitor.h"
 #include "qapi/qobject-output-visitor.h"
 #include "qemu/error-report.h"
+#include "qobject/qdict.h"
 #include "qobject/qjson.h"
+#include "qobject/qnum.h"
 #include "qobject/qobject.h"
+#include "migration/migration.h"
+#include "migration/qemu-file.h"
 #include "migration/misc.h"
 #include "migration/migration.h"    /* migrate_set_error() */
 #include "migration/qemu-file-types.h"
@@ -79,6 +88,89 @@ VgpuDescriptor *vgpu_descriptor_new(NvVgpuState *s)
     return d;
 }
 
+static bool vgpu_check_format(uint64_t format, Error **errp)
+{
+    if (format > VGPU_MIGRATION_FORMAT) {
+        error_setg(errp, "descriptor format: the source sends %" PRIu64
+                   ", this QEMU understands up to %u", format,
+                   VGPU_MIGRATION_FORMAT);
+        return false;
+    }
+    return true;
+}
+
+static QDict *vgpu_descriptor_to_qdict(VgpuDescriptor *d)
+{
+    QObject *obj = NULL;
+    Visitor *v = qobject_output_visitor_new(&obj);
+
+    visit_type_VgpuDescriptor(v, NULL, &d, &error_abort);
+    visit_complete(v, &obj);
+    visit_free(v);
+    return qobject_to(QDict, obj);
+}
+
+/*
+ * A descriptor from anywhere (the stream, QMP), trusting nothing in it.
+ * The format decides first whether this QEMU can read it at all, so that
+ * a newer source is told so and not that its descriptor is malformed;
+ * then members this QEMU does not know, added by a newer nv-vgpu without
+ * a format change, are dropped before the strict check of the rest.
+ */
+VgpuDescriptor *vgpu_descriptor_parse(QObject *obj, const char **field,
+                                      Error **errp)
+{
+    VgpuDescriptor empty = {
+        .type = (char *)"", .profile = (char *)"",
+        .max_resolution = (char *)"", .device_api = (char *)"",
+        .driver = (char *)"", .driver_version = (char *)"",
+        .guest_resolution = (char *)"",
+    };
+    g_autoptr(QDict) known = NULL;
+    g_autoptr(QDict) copy = NULL;
+    QDict *dict = qobject_to(QDict, obj);
+    VgpuDescriptor *d = NULL;
+    const QDictEntry *e;
+    QNum *format;
+    uint64_t fmt;
+    Visitor *v;
+
+    *field = NULL;
+    if (!dict) {
+        error_setg(errp, "the vGPU descriptor is malformed: not a JSON "
+                   "object");
+        return NULL;
+    }
+    format = qobject_to(QNum, qdict_get(dict, "format"));
+    if (!format || !qnum_get_try_uint(format, &fmt)) {
+        error_setg(errp, "the vGPU descriptor is malformed: no unsigned "
+                   "integer 'format'");
+        return NULL;
+    }
+    if (!vgpu_check_format(fmt, errp)) {
+        *field = "format";
+        return NULL;
+    }
+
+    /* the members this QEMU knows: those of an empty descriptor */
+    known = vgpu_descriptor_to_qdict(&empty);
+    copy = qdict_new();
+    for (e = qdict_first(dict); e; e = qdict_next(dict, e)) {
+        if (qdict_haskey(known, e->key)) {
+            qdict_put_obj(copy, e->key, qobject_ref(e->value));
+        } else {
+            trace_vgpu_migration_unknown_member(e->key);
+        }
+    }
+
+    v = qobject_input_visitor_new(QOBJECT(copy));
+    if (!visit_type_VgpuDescriptor(v, NULL, &d, errp)) {
+        error_prepend(errp, "the vGPU descriptor is malformed: ");
+    }
+    visit_free(v);
+    return d;
+}
+
 /* The driver branch: "550" of "550.127.05" */
 static char *vgpu_driver_branch(const char *version)
 {
@@ -119,11 +211,8 @@ bool vgpu_descriptor_check(NvVgpuState *s, const VgpuDescriptor *src,
     uint32_t w, h;
     bool ok;
 
-    if (src->format > VGPU_MIGRATION_FORMAT) {
+    if (!vgpu_check_format(src->format, errp)) {
         failed = "format";
-        error_setg(errp, "descriptor format: the source sends %u, this "
-                   "QEMU understands up to %u", src->format,
-                   VGPU_MIGRATION_FORMAT);
         ok = false;
     } else if (strcmp(src->type, mine->type)) {
         failed = "type";
@@ -194,16 +283,19 @@ static int vgpu_save_setup(QEMUFile *f, void *opaque, Error **errp)
 {
     NvVgpuState *s = opaque;
     g_autoptr(VgpuDescriptor) d = vgpu_descriptor_new(s);
-    g_autoptr(GString) json = NULL;
-    QObject *obj = NULL;
-    Visitor *v = qobject_output_visitor_new(&obj);
+    g_autoptr(QDict) dict = vgpu_descriptor_to_qdict(d);
+    g_autoptr(GString) json = qobject_to_json(QOBJECT(dict));
 
-    visit_type_VgpuDescriptor(v, NULL, &d, &error_abort);
-    visit_complete(v, &obj);
-    visit_free(v);
-    json = qobject_to_json(obj);
-    qobject_unref(obj);
-    assert(json->len <= VGPU_DESCRIPTOR_MAX);
+    /* The host's sysfs strings (name, driver_version) can be that long. */
+    if (json->len > VGPU_DESCRIPTOR_MAX) {
+        error_setg(errp, "nv-vgpu %s: cannot migrate: its descriptor takes "
+                   "%zu bytes, more than the %u a destination accepts; the "
+                   "host reports a %zu-byte driver version and a %zu-byte "
+                   "profile name", DEVICE(s)->id ?: s->host.uuid, json->len,
+                   VGPU_DESCRIPTOR_MAX, strlen(d->driver_version),
+                   strlen(d->profile));
+        return -EINVAL;
+    }
 
     trace_vgpu_migration_send(s->host.uuid, json->str);
     qemu_put_be32(f, VGPU_DESCRIPTOR_MAGIC);
@@ -216,10 +308,10 @@ static int vgpu_save_setup(QEMUFile *f, void *opaque, Error **errp)
 static VgpuDescriptor *vgpu_read_descriptor(QEMUFile *f, Error **errp)
 {
     g_autofree char *json = NULL;
-    VgpuDescriptor *d = NULL;
+    const char *field;
+    VgpuDescriptor *d;
     uint32_t magic, len;
     QObject *obj;
-    Visitor *v;
 
     magic = qemu_get_be32(f);
     len = qemu_get_be32(f);
@@ -248,11 +340,7 @@ static VgpuDescriptor *vgpu_read_descriptor(QEMUFile *f, Error **errp)
         error_prepend(errp, "the vGPU descriptor is not valid JSON: ");
         return NULL;
     }
-    v = qobject_input_visitor_new(obj);
-    if (!visit_type_VgpuDescriptor(v, NULL, &d, errp)) {
-        error_prepend(errp, "the vGPU descriptor is malformed: ");
-    }
-    visit_free(v);
+    d = vgpu_descriptor_parse(obj, &field, errp);
     qobject_unref(obj);
     return d;
 }
@@ -262,7 +350,6 @@ static int vgpu_load_state(QEMUFile *f, void *opaque, int version_id)
     NvVgpuState *s = opaque;
     g_autoptr(VgpuDescriptor) d = NULL;
     Error *err = NULL;
-    int ret;
 
     d = vgpu_read_descriptor(f, &err);
     if (!d || !vgpu_descriptor_check(s, d, NULL, &err)) {
@@ -278,27 +365,30 @@ static int vgpu_load_state(QEMUFile *f, void *opaque, int version_id)
         return -EINVAL;
     }
     trace_vgpu_migration_accept(s->host.uuid, d->type, d->driver_version);
-    if (migrate_switchover_ack()) {
-        ret = qemu_loadvm_approve_switchover();
-        if (ret) {
-            error_report("nv-vgpu %s: cannot approve the switchover: %s",
-                         DEVICE(s)->id ?: s->host.uuid, strerror(-ret));
-            return ret;
-        }
-    }
     return 0;
 }
 
-/* Until the destination has accepted us, the source must not stop. */
-static bool vgpu_switchover_ack_needed(void *opaque)
-{
-    return true;
-}
-
+/*
+ * The destination counts the switchover acks it waits for when its load
+ * starts, before it has read anything the source sends, so an ack of our
+ * own would wait for ever behind a source that sends no descriptor (plain
+ * vfio-pci, an nv-vgpu before the descriptor).  It is not needed: the
+ * source sends its setup sections in the order their handlers registered,
+ * and ours registers before the vGPU's VFIO handler, so the descriptor
+ * precedes all of the vGPU's VFIO state in the stream, which the
+ * destination loads in order.  A vGPU with PRE_COPY has VFIO ask for an
+ * ack itself, given only once the vGPU's initial data has been loaded:
+ * after our check.  A refused descriptor therefore fails the load before
+ * any switchover ack can leave, and the source never stops its vCPUs for
+ * it.  (A vGPU without PRE_COPY has no ack at all: there the refusal can
+ * arrive after the source stopped; the migration fails and the source
+ * resumes.  No signal in the stream would tell a destination, before the
+ * switchover, that such a source sends no descriptor, so an ack there
+ * could only be released by a timer: we do not ask for one.)
+ */
 static const SaveVMHandlers vgpu_migration_handlers = {
     .save_setup = vgpu_save_setup,
     .load_state = vgpu_load_state,
-    .switchover_ack_needed = vgpu_switchover_ack_needed,
 };
 
 /*
@@ -342,16 +432,42 @@ static bool vgpu_monitor_needed(void *opaque)
     return s->display.edid.blob != NULL;
 }
 
-static int vgpu_monitor_post_load(void *opaque, int version_id)
+/* Is the vGPU out of RESUMING, with the incoming state taken? */
+static bool vgpu_resumed(NvVgpuState *s)
 {
-    NvVgpuState *s = opaque;
+    VFIOMigration *mig = VFIO_PCI(s)->vbasedev.migration;
+
+    return !mig || (mig->device_state != VFIO_DEVICE_STATE_RESUMING &&
+                    mig->device_state != VFIO_DEVICE_STATE_ERROR);
+}
+
+/*
+ * Show the guest the monitor it had, as far as this vGPU can.  That
+ * writes the vGPU's EDID region, which a driver may refuse while the
+ * vGPU is RESUMING, so it waits for both the monitor subsection and the
+ * end of RESUMING, whichever comes last (both run with the BQL held).
+ */
+static void vgpu_monitor_replug(NvVgpuState *s)
+{
     VgpuEdid *edid = &s->display.edid;
     uint32_t w = s->migrated_xres, h = s->migrated_yres;
 
-    /* Show the guest the monitor it had, as far as this vGPU can. */
+    if (!s->monitor_pending || !vgpu_resumed(s)) {
+        return;
+    }
+    s->monitor_pending = false;
+    trace_vgpu_migration_monitor(s->host.uuid, w, h);
     if (edid->blob && w && h && w <= 16384 && h <= 16384) {
         vgpu_edid_set_mode(edid, w, h);
     }
+}
+
+static int vgpu_monitor_post_load(void *opaque, int version_id)
+{
+    NvVgpuState *s = opaque;
+
+    s->monitor_pending = true;
+    vgpu_monitor_replug(s);
     return 0;
 }
 
@@ -379,23 +495,35 @@ static const VMStateDescription vmstate_nv_vgpu_monitor = {
 };
 
 /*
- * nv-vgpu's section comes after the vGPU's VFIO state.  vfio-pci would
- * take the vGPU out of RESUMING only when the VM starts, after the
- * migration has been declared a success, and reset it if the driver
- * refuses the state then: the guest would run on a blank vGPU while the
- * source has given up its own.  Ending RESUMING here instead lets a
- * refused state fail the migration, so that the source runs on.
+ * vfio-pci would take the vGPU out of RESUMING only when the VM starts,
+ * after the migration has been declared a success, and reset it if the
+ * driver refuses the state then: the guest would run on a blank vGPU
+ * while the source has given up its own.  nv-vgpu ends RESUMING as soon
+ * as all of the vGPU's VFIO state has been written, so that a refused
+ * state fails the migration and the source runs on.
+ *
+ * The last piece of that state is the device config, and VFIO loads it
+ * through the device's load_config op in both of its ways to move state:
+ * at the end of its section in the main stream, and, with multifd device
+ * state transfer, as the last step of its load thread (with the BQL),
+ * which the destination waits for only after every section of the main
+ * stream, nv-vgpu's included, has loaded.  So nv-vgpu's devices get a copy
+ * of vfio-pci's ops whose load_config chains vfio-pci's and then ends
+ * RESUMING; an error fails the load whichever way it came.
  */
-static int vgpu_post_load(void *opaque, int version_id)
+static VFIODeviceOps vgpu_vfio_ops;
+static const VFIODeviceOps *vgpu_vfio_pci_ops;
+
+static int vgpu_load_config(VFIODevice *vbasedev, QEMUFile *f)
 {
-    NvVgpuState *s = opaque;
-    VFIODevice *vbasedev = &VFIO_PCI(s)->vbasedev;
+    NvVgpuState *s = NV_VGPU(vbasedev->dev);
     Error *err = NULL;
     int ret;
 
-    if (!vbasedev->migration ||
+    ret = vgpu_vfio_pci_ops->vfio_load_config(vbasedev, f);
+    if (ret || !vbasedev->migration ||
         vbasedev->migration->device_state != VFIO_DEVICE_STATE_RESUMING) {
-        return 0;
+        return ret;
     }
     ret = vfio_migration_set_state(vbasedev, VFIO_DEVICE_STATE_STOP,
                                    VFIO_DEVICE_STATE_ERROR, &err);
@@ -403,15 +531,38 @@ static int vgpu_post_load(void *opaque, int version_id)
         error_reportf_err(err, "nv-vgpu %s: the host driver refused the "
                           "incoming vGPU state: ",
                           DEVICE(s)->id ?: s->host.uuid);
+        /*
+         * QEMU 10.0 tells the source whether the load failed by the
+         * error of the main stream's file alone, which a failure in
+         * VFIO's multifd load thread does not set: the source would
+         * declare a success and stop for good.  Set it (with the BQL).
+         */
+        qemu_file_set_error(migration_incoming_get_current()->from_src_file,
+                            ret);
+        return ret;
     }
-    return ret;
+    trace_vgpu_migration_resumed(s->host.uuid);
+    vgpu_monitor_replug(s);
+    return 0;
+}
+
+void vgpu_migration_instance_init(NvVgpuState *s)
+{
+    VFIODevice *vbasedev = &VFIO_PCI(s)->vbasedev;
+
+    if (!vgpu_vfio_pci_ops) {
+        vgpu_vfio_pci_ops = vbasedev->ops;
+        vgpu_vfio_ops = *vbasedev->ops;
+        vgpu_vfio_ops.vfio_load_config = vgpu_load_config;
+    }
+    assert(vbasedev->ops == vgpu_vfio_pci_ops);
+    vbasedev->ops = &vgpu_vfio_ops;
 }
 
 const VMStateDescription vmstate_nv_vgpu = {
     .name = "nv-vgpu",
     .version_id = 1,
     .minimum_version_id = 1,
-    .post_load = vgpu_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_END_OF_LIST()
     },

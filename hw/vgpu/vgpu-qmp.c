@@ -40,10 +40,11 @@ VgpuDescriptor *qmp_query_vgpu_descriptor(const char *id, Error **errp)
 }
 
 VgpuCompatibility *qmp_vgpu_check_descriptor(const char *id,
-                                             VgpuDescriptor *descriptor,
+                                             QObject *descriptor,
                                              Error **errp)
 {
     NvVgpuState *s = vgpu_find(id, errp);
+    g_autoptr(VgpuDescriptor) d = NULL;
     VgpuCompatibility *c;
     const char *field = NULL;
     Error *why = NULL;
@@ -51,8 +52,13 @@ VgpuCompatibility *qmp_vgpu_check_descriptor(const char *id,
     if (!s) {
         return NULL;
     }
+    d = vgpu_descriptor_parse(descriptor, &field, &why);
+    if (!d && !field) {
+        error_propagate(errp, why);     /* malformed: a bad request */
+        return NULL;
+    }
     c = g_new0(VgpuCompatibility, 1);
-    c->compatible = vgpu_descriptor_check(s, descriptor, &field, &why);
+    c->compatible = d && vgpu_descriptor_check(s, d, &field, &why);
     if (!c->compatible) {
         c->field = g_strdup(field);
         c->reason = g_strdup(error_get_pretty(why));

@@ -247,8 +247,8 @@ static const struct attribute_group nvsim_nvidia_group = {
 
 /* ------------------------------------------------------------------ */
 /*
- * per mdev attributes: nvsim/{plane,inject_irq,plane_fault,mig_fail} and
- * nvsim/{edid,err_irq,plane_region}
+ * per mdev attributes: nvsim/{plane,inject_irq,plane_fault,mig_fail},
+ * nvsim/{edid,err_irq,plane_region} and nvsim/{migration,strict_resuming}
  */
 
 static const char * const nvsim_plane_names[] = {
@@ -450,6 +450,74 @@ NVSIM_CLOSED_ATTR(err_irq, has_err_irq, 0, 1);
 NVSIM_CLOSED_ATTR(plane_region, plane_region, NVSIM_DISPLAY_REGION_INDEX,
 		  NVSIM_PLANE_REGION_MAX);
 
+/* nvsim/migration: 0 offers no VFIO migration; only while closed */
+static ssize_t migration_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	bool on;
+
+	mutex_lock(&nd->lock);
+	on = nd->migration;
+	mutex_unlock(&nd->lock);
+	return sysfs_emit(buf, "%d\n", on);
+}
+
+static ssize_t migration_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	bool on;
+	int ret;
+
+	ret = kstrtobool(buf, &on);
+	if (ret)
+		return ret;
+	/* the core's debugfs state file, made at registration, needs mig_ops */
+	if (!on && IS_ENABLED(CONFIG_VFIO_DEBUGFS))
+		return -EOPNOTSUPP;
+	mutex_lock(&nd->lock);
+	if (nd->open)
+		ret = -EBUSY;
+	else
+		nd->migration = on;
+	mutex_unlock(&nd->lock);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(migration);
+
+/* nvsim/strict_resuming: 1 refuses region I/O while RESUMING */
+static ssize_t strict_resuming_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	bool on;
+
+	mutex_lock(&nd->lock);
+	on = nd->strict_resuming;
+	mutex_unlock(&nd->lock);
+	return sysfs_emit(buf, "%d\n", on);
+}
+
+static ssize_t strict_resuming_store(struct device *dev,
+				     struct device_attribute *attr,
+				     const char *buf, size_t count)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	bool on;
+	int ret;
+
+	ret = kstrtobool(buf, &on);
+	if (ret)
+		return ret;
+	mutex_lock(&nd->lock);
+	nd->strict_resuming = on;
+	mutex_unlock(&nd->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(strict_resuming);
+
 static struct attribute *nvsim_nvsim_attrs[] = {
 	&dev_attr_plane.attr,
 	&dev_attr_inject_irq.attr,
@@ -458,6 +526,8 @@ static struct attribute *nvsim_nvsim_attrs[] = {
 	&dev_attr_edid.attr,
 	&dev_attr_err_irq.attr,
 	&dev_attr_plane_region.attr,
+	&dev_attr_migration.attr,
+	&dev_attr_strict_resuming.attr,
 	NULL,
 };
 
@@ -503,12 +573,10 @@ static int nvsim_init_dev(struct vfio_device *vdev)
 	nd->has_err_irq = 1;
 	nd->plane_region = NVSIM_DISPLAY_REGION_INDEX;
 	nd->mig_state = VFIO_DEVICE_STATE_RUNNING;
-
-	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
-				VFIO_MIGRATION_PRE_COPY;
-	vdev->mig_ops = &nvsim_mig_ops;
+	nd->migration = true;
 
 	mutex_lock(&nd->lock);
+	nvsim_mig_open_locked(nd);
 	nvsim_config_init(nd);
 	nvsim_reset_locked(nd);
 	mutex_unlock(&nd->lock);
@@ -533,6 +601,7 @@ static int nvsim_open_device(struct vfio_device *vdev)
 	nd->open = true;
 	nd->params = nd->params_req;
 	nd->plane_mode = nd->plane_mode_req;
+	nvsim_mig_open_locked(nd);
 	nvsim_reset_locked(nd);
 	nvsim_edid_reset_locked(nd);
 	mutex_unlock(&nd->lock);

@@ -845,6 +845,41 @@ static int nvsim_mig_get_data_size(struct vfio_device *vdev,
 	return nvsim_mig_data_size(vdev_to_nvsim(vdev), stop_copy_length);
 }
 
+#define NVSIM_MIG_FLAGS	(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | \
+			 VFIO_MIGRATION_PRE_COPY)
+
+/*
+ * nvsim/migration, applied at open: without mig_ops the VFIO core answers
+ * VFIO_DEVICE_FEATURE_MIGRATION with -ENOTTY, as for a driver that has no
+ * migration support at all.
+ */
+void nvsim_mig_open_locked(struct nvsim_dev *nd)
+{
+	lockdep_assert_held(&nd->lock);
+
+	nd->vdev.mig_ops = nd->migration ? &nvsim_mig_ops : NULL;
+	nd->vdev.migration_flags = nd->migration ? NVSIM_MIG_FLAGS : 0;
+}
+
+/*
+ * nvsim/strict_resuming: a driver that restores its device from the
+ * stream may refuse other region accesses until RESUMING ends.  nvsim then
+ * fails reads and writes of the BARs and of the device-specific regions
+ * with -EIO, what vfio-pci-core returns for a BAR access its device cannot
+ * serve.  Config space stays accessible: vfio-pci restores it while the
+ * device is RESUMING, and a driver refusing that would fail every QEMU.
+ */
+bool nvsim_mig_refuses_rw(struct nvsim_dev *nd)
+{
+	bool refuse;
+
+	mutex_lock(&nd->lock);
+	refuse = nd->strict_resuming &&
+		 nd->mig_state == VFIO_DEVICE_STATE_RESUMING;
+	mutex_unlock(&nd->lock);
+	return refuse;
+}
+
 const struct vfio_migration_ops nvsim_mig_ops = {
 	.migration_set_state = nvsim_mig_set_state,
 	.migration_get_state = nvsim_mig_get_state,

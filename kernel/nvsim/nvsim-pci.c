@@ -496,6 +496,8 @@ static ssize_t nvsim_rw(struct vfio_device *vdev, char __user *buf,
 
 	if (*ppos < 0 || !count)
 		return -EINVAL;
+	if (index != VFIO_PCI_CONFIG_REGION_INDEX && nvsim_mig_refuses_rw(nd))
+		return -EIO;
 
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:

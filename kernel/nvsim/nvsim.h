@@ -217,6 +217,8 @@ struct nvsim_dev {
 	enum vfio_device_mig_state mig_state;
 	struct nvsim_mig_file *saving;		/* holds a file reference */
 	struct nvsim_mig_file *resuming;	/* holds a file reference */
+	bool migration;		/* nvsim/migration: offered at next open */
+	bool strict_resuming;	/* nvsim/strict_resuming: no region I/O */
 };
 
 static inline struct nvsim_dev *vdev_to_nvsim(struct vfio_device *vdev)
@@ -270,6 +272,8 @@ void nvsim_dmabuf_detach_all(struct nvsim_dev *nd);
 
 /* nvsim-mig.c */
 void nvsim_mig_reset_locked(struct nvsim_dev *nd);
+void nvsim_mig_open_locked(struct nvsim_dev *nd);
+bool nvsim_mig_refuses_rw(struct nvsim_dev *nd);
 int nvsim_mig_data_size(struct nvsim_dev *nd, unsigned long *len);
 
 #endif /* NVSIM_H */

@@ -16,6 +16,7 @@
 #include "qobject/qjson.h"
 #include "qobject/qnum.h"
 #include "qobject/qstring.h"
+#include "qemu/bswap.h"
 #include "qemu/units.h"
 #include "nvsim-vm.h"
 
@@ -89,6 +90,52 @@ static void set_caps(QTestState *qts)
         " 'arguments': { 'capabilities': ["
         "   { 'capability': 'return-path', 'state': true },"
         "   { 'capability': 'switchover-ack', 'state': true } ] } }");
+}
+
+/* Also move VFIO's stop-copy state over two multifd channels */
+static void set_caps_multifd(QTestState *qts)
+{
+    set_caps(qts);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'migrate-set-capabilities',"
+        " 'arguments': { 'capabilities': ["
+        "   { 'capability': 'multifd', 'state': true } ] } }");
+    qtest_qmp_assert_success(qts, "{ 'execute': 'migrate-set-parameters',"
+                             " 'arguments': { 'multifd-channels': 2 } }");
+}
+
+/*
+ * The destination's VFIO state came through multifd's load thread: its
+ * end is traced (see MULTIFD_TRACE), once per vGPU.  And each vGPU left
+ * RESUMING (new state STOP) only once that thread had started on its
+ * config, which it loads after writing all of the vGPU's state.
+ */
+#define MULTIFD_TRACE "-trace vfio_load_bufs_thread_end " \
+                      "-trace vfio_load_device_config_state_start " \
+                      "-trace vfio_migration_set_state "
+
+static void assert_multifd_used(Vm *dst, int n)
+{
+    g_autofree char *err = vm_stderr(dst);
+    g_auto(GStrv) lines = g_strsplit(err, "\n", -1);
+    int found = 0, config = 0, i;
+
+    for (i = 0; lines[i]; i++) {
+        if (strstr(lines[i], "vfio_load_bufs_thread_end")) {
+            found++;
+        } else if (strstr(lines[i], "vfio_load_device_config_state_start")) {
+            config++;
+        } else if (strstr(lines[i], "vfio_migration_set_state") &&
+                   strstr(lines[i], "new state STOP,")) {
+            if (config-- <= 0) {
+                g_error("a vGPU left RESUMING before its multifd state was "
+                        "loaded:\n%s", err);
+            }
+        }
+    }
+    if (found != n) {
+        g_error("the destination's VFIO state came through %d multifd load "
+                "threads, not %d:\n%s", found, n, err);
+    }
 }
 
 /*
@@ -264,7 +311,8 @@ typedef struct Pair {
     GpuSnapshot before[2];
 } Pair;
 
-static void pair_start(Pair *p, char **ua, char **ub, int n)
+static void pair_start_multifd(Pair *p, char **ua, char **ub, int n,
+                               bool multifd)
 {
     g_autofree char *extra = NULL;
     int i;
@@ -274,10 +322,26 @@ static void pair_start(Pair *p, char **ua, char **ub, int n)
         snapshot(&p->src->gpu[i], &p->before[i]);
     }
     p->uri = g_strdup_printf("unix:%s/m.sock", p->src->dir);
+    if (multifd) {
+        /* multifd must be set before the destination listens */
+        extra = g_strdup_printf(MULTIFD_TRACE "-incoming defer");
+        p->dst = vm_start(ub, n, "", NULL, extra, false);
+        set_caps_multifd(p->src->qts);
+        set_caps_multifd(p->dst->qts);
+        qtest_qmp_assert_success(p->dst->qts, "{ 'execute': "
+                                 "'migrate-incoming', 'arguments': "
+                                 "{ 'uri': %s } }", p->uri);
+        return;
+    }
     extra = g_strdup_printf("-incoming %s", p->uri);
     p->dst = vm_start(ub, n, "", NULL, extra, false);
     set_caps(p->src->qts);
     set_caps(p->dst->qts);
+}
+
+static void pair_start(Pair *p, char **ua, char **ub, int n)
+{
+    pair_start_multifd(p, ua, ub, n, false);
 }
 
 /*
@@ -304,13 +368,17 @@ static void pair_expect_failure(Pair *p, bool start, const char *want_status,
 /* ---------------------------------------------------------------------- */
 
 /*
- * Live migration over a UNIX socket: registers, the framebuffer, the
- * console and the guest's monitor arrive; the source's vGPU is stopped.
+ * Live migration over a UNIX socket (@opaque: with multifd): registers,
+ * the framebuffer, the console and the guest's monitor arrive; the
+ * source's vGPU is stopped.  The destination's driver is strict
+ * (nvsim/strict_resuming): it fails region access while RESUMING, so the
+ * guest's monitor arrives only if it is replugged after RESUMING.
  */
-static void test_live(void)
+static void test_live(const void *opaque)
 {
+    bool multifd = *(const bool *)opaque;
     g_autofree char *ua = NULL, *ub = NULL, *uri = NULL;
-    g_autofree char *status = NULL;
+    g_autofree char *status = NULL, *err = NULL;
     GpuSnapshot before[1];
     Vm *src, *dst;
 
@@ -319,14 +387,22 @@ static void test_live(void)
     }
     ua = mdev_with_plane("region");
     ub = mdev_with_plane("region");
+    mdev_attr_write(ub, "nvsim/strict_resuming", "1");
     src = source_start(&ua, 1, "xres=1600,yres=900");
     snapshot(&src->gpu[0], &before[0]);
-    dst = vm_start(&ub, 1, "", NULL, "-incoming defer", false);
+    dst = vm_start(&ub, 1, "", NULL,
+                   multifd ? MULTIFD_TRACE "-incoming defer" :
+                   "-incoming defer", false);
     uri = sock_uri(dst);
+    if (multifd) {
+        set_caps_multifd(src->qts);
+        set_caps_multifd(dst->qts);
+    } else {
+        set_caps(src->qts);
+        set_caps(dst->qts);
+    }
     qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
                              "'arguments': { 'uri': %s } }", uri);
-    set_caps(src->qts);
-    set_caps(dst->qts);
     migrate(src->qts, uri, 0);
     status = wait_migration_end(src->qts);
     g_assert_cmpstr(status, ==, "completed");
@@ -335,16 +411,25 @@ static void test_live(void)
     assert_destination_matches(src->gpu, dst, before);
     /* the guest's monitor came along (the destination has no xres) */
     assert_guest_edid(&dst->gpu[0], 1600, 900);
+    if (multifd) {
+        assert_multifd_used(dst, 1);
+    }
+    err = vm_stderr(dst);
+    if (strstr(err, "EDID") || strstr(err, "Input/output error")) {
+        g_error("the destination touched its RESUMING vGPU:\n%s", err);
+    }
 
     vm_quit(src);
     vm_quit(dst);
+    mdev_attr_write(ub, "nvsim/strict_resuming", "0");
     nvsim_remove(ua);
     nvsim_remove(ub);
 }
 
 /* A VM with two vGPUs, one of each plane kind, migrates both. */
-static void test_two_vgpus(void)
+static void test_two_vgpus(const void *opaque)
 {
+    bool multifd = *(const bool *)opaque;
     g_autofree char *a0 = NULL, *a1 = NULL, *b0 = NULL, *b1 = NULL;
     g_autofree char *status = NULL;
     char *ua[2], *ub[2];
@@ -357,11 +442,14 @@ static void test_two_vgpus(void)
     ua[1] = a1 = mdev_with_plane("dmabuf");
     ub[0] = b0 = mdev_with_plane("region");
     ub[1] = b1 = mdev_with_plane("dmabuf");
-    pair_start(&p, ua, ub, 2);
+    pair_start_multifd(&p, ua, ub, 2, multifd);
     migrate(p.src->qts, p.uri, 0);
     status = wait_migration_end(p.src->qts);
     g_assert_cmpstr(status, ==, "completed");
     assert_destination_matches(p.src->gpu, p.dst, p.before);
+    if (multifd) {
+        assert_multifd_used(p.dst, 2);
+    }
 
     vm_quit(p.src);
     vm_quit(p.dst);
@@ -564,6 +652,9 @@ static void test_ask_first(void)
     assert_check(dst->qts, desc, "format", QOBJECT(qnum_from_int(2)),
                  "format", "the source sends 2, this QEMU understands up "
                  "to 1");
+    /* a member from a newer nv-vgpu of the same format: ignored */
+    assert_check(dst->qts, desc, "future-member",
+                 QOBJECT(qstring_from_str("x")), NULL, NULL);
     assert_check(dst->qts, desc, "guest-resolution",
                  QOBJECT(qstring_from_str("9000x9000")), "guest-resolution",
                  "the source showed '9000x9000'");
@@ -684,6 +775,7 @@ static void test_dest_killed(void)
 typedef struct DriverFault {
     const char *step;           /* nvsim/mig_fail value */
     bool on_dest;
+    bool multifd;
 } DriverFault;
 
 static void test_driver_fails(const void *opaque)
@@ -697,9 +789,12 @@ static void test_driver_fails(const void *opaque)
     }
     ua = mdev_with_plane("region");
     ub = mdev_with_plane("region");
-    pair_start(&p, &ua, &ub, 1);
+    pair_start_multifd(&p, &ua, &ub, 1, fault->multifd);
     mdev_attr_write(fault->on_dest ? ub : ua, "nvsim/mig_fail", fault->step);
-    pair_expect_failure(&p, true, "failed", "", fault->step);
+    pair_expect_failure(&p, true, "failed",
+                        !strcmp(fault->step, "resume_end") ?
+                        "the host driver refused the incoming vGPU state" :
+                        "", fault->step);
     nvsim_remove(ua);
     nvsim_remove(ub);
 }
@@ -802,6 +897,417 @@ static void test_bad_files(void)
     rmdir(dir);
 }
 
+/* query-vgpus' migration member of vGPU 0 (a new reference) */
+static QDict *vgpu_migration(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-vgpus' }");
+    QDict *vgpu = qobject_to(QDict, qlist_peek(qdict_get_qlist(rsp,
+                                                                "return")));
+    QDict *mig;
+
+    g_assert_nonnull(vgpu);
+    mig = qobject_ref(qdict_get_qdict(vgpu, "migration"));
+    qobject_unref(rsp);
+    return mig;
+}
+
+static uint64_t vfio_transferred(QTestState *qts)
+{
+    g_autoptr(QDict) mig = vgpu_migration(qts);
+
+    return qdict_get_int(mig, "vfio-transferred");
+}
+
+/*
+ * Multifd with most of the vGPU's state in stop-copy: the guest rewrites
+ * 16 MiB of its framebuffer while the migration runs, and once more as
+ * the VM stops, so that what it wrote last moves over the multifd
+ * channels, in VFIO's load thread on the destination, while the main
+ * stream, nv-vgpu's own state included, may be loaded already.  The
+ * source pauses before the switchover (pause-before-switchover): the VM
+ * is stopped then, but its vGPU state not yet read, so the last rewrite
+ * is known to move in stop-copy.
+ */
+static void test_multifd_stop_copy(void)
+{
+    const uint64_t area = 16 * MiB, at = 16 * MiB;
+    g_autofree char *ua = NULL, *ub = NULL, *status = NULL;
+    g_autofree uint8_t *buf = NULL;
+    uint64_t sent_live, sent_stopped, pending = 0, off;
+    uint8_t last = 0;
+    size_t i;
+    int polls;
+    Pair p;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = mdev_with_plane("region");
+    ub = mdev_with_plane("region");
+    pair_start_multifd(&p, &ua, &ub, 1, true);
+    qtest_qmp_assert_success(p.src->qts, "{ 'execute': "
+        "'migrate-set-capabilities', 'arguments': { 'capabilities': ["
+        "   { 'capability': 'pause-before-switchover', 'state': true } ] } }");
+    migrate(p.src->qts, p.uri, 0);
+    for (polls = 0; ; polls++) {
+        g_free(status);
+        status = migration_status(p.src->qts);
+        if (!strcmp(status, "pre-switchover")) {
+            break;
+        }
+        g_assert_cmpstr(status, !=, "failed");
+        if (polls == 6000) {
+            g_autofree char *state = vgpu_state(p.src->qts, 0, &pending);
+
+            g_error("no switchover in 60 s: migration %s, vGPU %s with %"
+                    PRIu64 " bytes pending", status, state, pending);
+        }
+        /* a few rewrites while it runs: no need to converge on them */
+        if (last < 3) {
+            qtest_memset(p.src->qts, p.src->gpu[0].fb + at, ++last, area);
+        } else {
+            g_usleep(10 * 1000);
+        }
+    }
+    sent_live = vfio_transferred(p.src->qts);
+    qtest_memset(p.src->qts, p.src->gpu[0].fb + at, ++last, area);
+    qtest_qmp_assert_success(p.src->qts, "{ 'execute': 'migrate-continue', "
+                             "'arguments': { 'state': 'pre-switchover' } }");
+    g_free(status);
+    status = wait_migration_end(p.src->qts);
+    g_assert_cmpstr(status, ==, "completed");
+    sent_stopped = vfio_transferred(p.src->qts) - sent_live;
+    g_test_message("%d rewrites while running; vGPU state: %" PRIu64
+                   " bytes before the VM stopped, %" PRIu64 " after",
+                   last - 1, sent_live, sent_stopped);
+    g_assert_cmpuint(sent_stopped, >=, area);
+
+    assert_destination_matches(p.src->gpu, p.dst, p.before);
+    /* a page in every 64 (reading all 16 MiB takes minutes under TCG) */
+    buf = g_malloc(4 * KiB);
+    for (off = 0; off < area; off += 64 * 4 * KiB) {
+        uint64_t page = off + (off / (64 * 4 * KiB)) % 64 * 4 * KiB;
+
+        qtest_memread(p.dst->qts, p.dst->gpu[0].fb + at + page, buf,
+                      4 * KiB);
+        for (i = 0; i < 4 * KiB; i++) {
+            if (buf[i] != last) {
+                g_error("destination framebuffer byte 0x%" PRIx64 " is "
+                        "0x%02x, the guest wrote 0x%02x last",
+                        at + page + i, buf[i], last);
+            }
+        }
+    }
+    assert_multifd_used(p.dst, 1);
+
+    vm_quit(p.src);
+    vm_quit(p.dst);
+    g_free(p.uri);
+    nvsim_remove(ua);
+    nvsim_remove(ub);
+}
+
+/*
+ * A vGPU whose host driver has no VFIO migration (nvsim/migration=0)
+ * runs, with its console, and its migration is refused with the reason
+ * that query-vgpus shows; enable-migration=on makes it an error.
+ */
+static void test_no_vfio_migration(void)
+{
+    const char *want = "the vGPU's host driver offers no VFIO migration "
+                       "(VFIO_DEVICE_FEATURE_MIGRATION: Inappropriate "
+                       "ioctl for device)";
+    g_autofree char *ua = NULL, *dev = NULL, *err = NULL;
+    g_autofree char *uri = NULL;
+    g_autoptr(QDict) mig = NULL;
+    QDict *rsp;
+    const char *argv[] = {
+        "timeout", "-s", "KILL", "60", g_getenv("QTEST_QEMU_BINARY"),
+        "-machine", "q35", "-accel", "qtest", "-nodefaults", "-display",
+        "none", "-monitor", "none", "-device", NULL, NULL
+    };
+    int status;
+    Vm *vm;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = mdev_with_plane("region");
+    mdev_attr_write(ua, "nvsim/migration", "0");
+    vm = source_start(&ua, 1, "");
+    assert_screendump(vm, &vm->gpu[0]);
+    mig = vgpu_migration(vm->qts);
+    g_assert_false(qdict_haskey(mig, "state"));
+    if (!strstr(qdict_get_try_str(mig, "blocker") ?: "", want)) {
+        g_error("query-vgpus blocker '%s' lacks '%s'",
+                qdict_get_try_str(mig, "blocker"), want);
+    }
+    uri = g_strdup_printf("file:%s/vm.state", vm->dir);
+    rsp = qtest_qmp(vm->qts, "{ 'execute': 'migrate', 'arguments': "
+                    "{ 'uri': %s } }", uri);
+    g_assert_true(qdict_haskey(rsp, "error"));
+    if (!strstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"),
+                want)) {
+        g_error("migrate refused with '%s', not saying '%s'",
+                qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"), want);
+    }
+    qobject_unref(rsp);
+    assert_running(vm->qts);
+    vm_quit(vm);
+
+    dev = g_strdup_printf("nv-vgpu,id=gpu0,addr=04.0,sysfsdev="
+                          MDEV_DEVICES "/%s,enable-migration=on", ua);
+    argv[G_N_ELEMENTS(argv) - 2] = dev;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                               G_SPAWN_SEARCH_PATH |
+                               G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                               &err, &status, NULL));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 ||
+        !strstr(err, "enable-migration=on, but the host driver of vGPU") ||
+        !strstr(err, "offers no VFIO migration (Inappropriate ioctl for "
+                "device)")) {
+        g_error("enable-migration=on on a vGPU without migration: status "
+                "0x%x:\n%s", status, err);
+    }
+    mdev_attr_write(ua, "nvsim/migration", "1");
+    nvsim_remove(ua);
+}
+
+/*
+ * A source without nv-vgpu's descriptor (plain vfio-pci here; an nv-vgpu
+ * from before the descriptor alike) migrates to an nv-vgpu destination
+ * with switchover-ack: it must not wait for a descriptor that never comes.
+ */
+static void test_plain_vfio_source(void)
+{
+    g_autofree char *ua = NULL, *ub = NULL, *extra = NULL, *uri = NULL;
+    g_autofree char *status = NULL;
+    GpuSnapshot before[1];
+    Vm *src, *dst;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = mdev_with_plane("region");
+    ub = mdev_with_plane("region");
+    extra = g_strdup_printf("-device vfio-pci,id=gpu0,addr=04.0,sysfsdev="
+                            MDEV_DEVICES "/%s,enable-migration=on,"
+                            "x-device-dirty-page-tracking=off", ua);
+    src = vm_start(NULL, 0, "", NULL, extra, false);
+    src->ngpus = 1;
+    src->gpu[0].id = "gpu0";
+    vm_attach(src);
+    gpu_set_mode(&src->gpu[0], 800, 600, FMT_XRGB8888, 0, 0);
+    gpu_draw(&src->gpu[0], 77);
+    qpci_io_writel(src->gpu[0].dev, src->gpu[0].bar0, REG_SCRATCH,
+                   0x5c0000aa);
+    snapshot(&src->gpu[0], &before[0]);
+    dst = vm_start(&ub, 1, "", NULL, "-incoming defer", false);
+    uri = sock_uri(dst);
+    set_caps(src->qts);
+    set_caps(dst->qts);
+    qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
+                             "'arguments': { 'uri': %s } }", uri);
+    migrate(src->qts, uri, 0);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "completed");
+    assert_destination_matches(src->gpu, dst, before);
+
+    vm_quit(src);
+    vm_quit(dst);
+    nvsim_remove(ua);
+    nvsim_remove(ub);
+}
+
+/*
+ * The saved stream @data with its descriptor JSON edited: @insert added
+ * as its first members, and its format (1) replaced by @format
+ */
+static GString *edit_descriptor(const char *data, size_t len,
+                                const char *insert, int format)
+{
+    size_t at = find_bytes(data, len, "NVGD");
+    uint32_t json_len = ldl_be_p(data + at + 4);
+    g_autofree char *json = g_strndup(data + at + 8, json_len);
+    g_autofree char *fmt = g_strdup_printf("\"format\": %d", format);
+    g_autoptr(GString) edited = g_string_new(json);
+    GString *out = g_string_new_len(data, at + 4);
+    const char *f = strstr(json, "\"format\": 1");
+    uint8_t be[4];
+
+    g_assert_cmpint(json[0], ==, '{');
+    g_assert_nonnull(f);
+    g_string_erase(edited, f - json, strlen("\"format\": 1"));
+    g_string_insert(edited, f - json, fmt);
+    g_string_insert(edited, 1, insert);
+    stl_be_p(be, edited->len);
+    g_string_append_len(out, (const char *)be, 4);
+    g_string_append_len(out, edited->str, edited->len);
+    g_string_append_len(out, data + at + 8 + json_len,
+                        len - at - 8 - json_len);
+    return out;
+}
+
+/*
+ * A newer source's descriptor: a member this QEMU does not know is
+ * ignored; a newer format is refused as such, not as malformed.
+ */
+static void test_newer_descriptor(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("nv-vgpu-newer-XXXXXX", NULL);
+    g_autofree char *file = g_strdup_printf("%s/vm.state", dir);
+    g_autofree char *newer = g_strdup_printf("%s/newer.state", dir);
+    g_autofree char *data = NULL, *uri = NULL, *extra = NULL;
+    g_autoptr(GString) edited = NULL;
+    GpuSnapshot before;
+    Gpu modes;
+    size_t len;
+    Vm *dst;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    save_to_file(file, &before, &modes);
+    g_assert_true(g_file_get_contents(file, &data, &len, NULL));
+
+    /* format 1 with a member from the future: restores */
+    edited = edit_descriptor(data, len, "\"future-member\": {\"kind\": "
+                             "[1, 2]}, ", 1);
+    g_assert_true(g_file_set_contents(newer, edited->str, edited->len,
+                                      NULL));
+    uri = g_strdup_printf("file:%s", newer);
+    extra = g_strdup_printf("-incoming %s -device nv-vgpu,id=gpu0,"
+                            "addr=04.0,parent=nvsim,mdev-type=nvsim-63",
+                            uri);
+    dst = vm_start(NULL, 0, "", NULL, extra, false);
+    dst->ngpus = 1;
+    dst->gpu[0].id = "gpu0";
+    wait_migration_status(dst->qts, "completed");
+    qtest_qmp_assert_success(dst->qts, "{ 'execute': 'cont' }");
+    assert_destination_matches(&modes, dst, &before);
+    vm_quit(dst);
+
+    /* format 2: refused, saying so */
+    g_string_free(edited, true);
+    edited = edit_descriptor(data, len, "\"future-member\": 1, ", 2);
+    g_assert_true(g_file_set_contents(newer, edited->str, edited->len,
+                                      NULL));
+    assert_restore_fails(newer, "refusing the incoming vGPU state: "
+                         "descriptor format: the source sends 2, this QEMU "
+                         "understands up to 1");
+
+    unlink(newer);
+    unlink(file);
+    rmdir(dir);
+}
+
+/* Copy mdev @uuid's sysfs directory into @dir as symlinks */
+static void fake_mdev_dir(const char *uuid, const char *dir)
+{
+    g_autofree char *real = NULL, *path = NULL;
+    g_autoptr(GDir) d = NULL;
+    const char *name;
+
+    path = g_strdup_printf(MDEV_DEVICES "/%s", uuid);
+    real = realpath(path, NULL);
+    g_assert_nonnull(real);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    d = g_dir_open(real, 0, NULL);
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *from = g_build_filename(real, name, NULL);
+        g_autofree char *to = g_build_filename(dir, name, NULL);
+        g_autofree char *target = realpath(from, NULL);
+
+        /* links by their final target: their names are read */
+        g_assert_cmpint(symlink(target ? target : from, to), ==, 0);
+    }
+}
+
+/*
+ * A host whose driver reports a version too long for the descriptor
+ * (sysfs strings can be a page): migration fails with a message, the
+ * source runs on.  The vGPU is a real nvsim mdev seen through a copy of
+ * its sysfs directory whose parent has such a driver_version.
+ */
+static void test_long_driver_version(void)
+{
+    g_autofree char *root = g_dir_make_tmp("nv-vgpu-long-XXXXXX", NULL);
+    g_autofree char *parent = g_build_filename(root, "gpu", NULL);
+    g_autofree char *ua = NULL, *mdev = NULL, *extra = NULL;
+    g_autofree char *version = NULL, *vpath = NULL, *dlink = NULL;
+    g_autofree char *uri = NULL, *status = NULL, *err = NULL;
+    GpuSnapshot before[1];
+    QDict *rsp;
+    Vm *src;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = mdev_with_plane("region");
+    mdev = g_build_filename(parent, ua, NULL);
+    fake_mdev_dir(ua, mdev);
+    version = g_strnfill(4000, '7');
+    memcpy(version, "550.", 4);
+    vpath = g_build_filename(parent, "driver_version", NULL);
+    g_assert_true(g_file_set_contents(vpath, version, -1, NULL));
+    dlink = g_build_filename(parent, "driver", NULL);
+    g_assert_cmpint(symlink("/sys/bus/mdev/drivers/nvsim", dlink), ==, 0);
+
+    extra = g_strdup_printf("-device nv-vgpu,id=gpu0,addr=04.0,"
+                            "sysfsdev=%s", mdev);
+    src = vm_start(NULL, 0, "", NULL, extra, false);
+    src->ngpus = 1;
+    src->gpu[0].id = "gpu0";
+    vm_attach(src);
+    gpu_set_mode(&src->gpu[0], 640, 480, FMT_XRGB8888, 0, 0);
+    gpu_draw(&src->gpu[0], 5);
+    snapshot(&src->gpu[0], &before[0]);
+    rsp = qtest_qmp(src->qts, "{ 'execute': 'query-vgpu-descriptor', "
+                    "'arguments': { 'id': 'gpu0' } }");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"),
+                                  "driver-version"), ==, version);
+    qobject_unref(rsp);
+
+    uri = g_strdup_printf("file:%s/vm.state", root);
+    qtest_qmp_assert_success(src->qts, "{ 'execute': 'migrate', "
+                             "'arguments': { 'uri': %s } }", uri);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "failed");
+    rsp = qtest_qmp(src->qts, "{ 'execute': 'query-migrate' }");
+    err = g_strdup(qdict_get_try_str(qdict_get_qdict(rsp, "return"),
+                                     "error-desc"));
+    qobject_unref(rsp);
+    if (!err || !strstr(err, "nv-vgpu gpu0: cannot migrate: its "
+                        "descriptor takes") ||
+        !strstr(err, "a 4000-byte driver version")) {
+        g_error("migration error '%s' does not explain", err);
+    }
+    assert_running(src->qts);
+    assert_vgpu_state(src->qts, 0, "running");
+    assert_unchanged(&src->gpu[0], &before[0], "after the refused save");
+    vm_quit(src);
+
+    unlink(vpath);
+    unlink(dlink);
+    {
+        g_autoptr(GDir) d = g_dir_open(mdev, 0, NULL);
+        const char *name;
+
+        while ((name = g_dir_read_name(d))) {
+            g_autofree char *link = g_build_filename(mdev, name, NULL);
+
+            unlink(link);
+        }
+    }
+    rmdir(mdev);
+    rmdir(parent);
+    g_free(uri);
+    uri = g_strdup_printf("%s/vm.state", root);
+    unlink(uri);
+    rmdir(root);
+    nvsim_remove(ua);
+}
+
 int main(int argc, char **argv)
 {
     /*
@@ -811,12 +1317,30 @@ int main(int argc, char **argv)
     static const DriverFault faults[] = {
         { "pre_copy", false }, { "read", false },
         { "resuming", true }, { "write", true }, { "resume_end", true },
+        /* multifd: the end of RESUMING, in VFIO's load thread */
+        { "resume_end", true, true },
     };
+    static const bool main_stream = false, multifd = true;
     int i;
 
     g_test_init(&argc, &argv, NULL);
-    qtest_add_func("/nv-vgpu/migration/live", test_live);
-    qtest_add_func("/nv-vgpu/migration/two-vgpus", test_two_vgpus);
+    qtest_add_data_func("/nv-vgpu/migration/live", &main_stream, test_live);
+    qtest_add_data_func("/nv-vgpu/migration/two-vgpus", &main_stream,
+                        test_two_vgpus);
+    qtest_add_data_func("/nv-vgpu/migration/multifd/live", &multifd,
+                        test_live);
+    qtest_add_data_func("/nv-vgpu/migration/multifd/two-vgpus", &multifd,
+                        test_two_vgpus);
+    qtest_add_func("/nv-vgpu/migration/multifd/stop-copy",
+                   test_multifd_stop_copy);
+    qtest_add_func("/nv-vgpu/migration/no-vfio-migration",
+                   test_no_vfio_migration);
+    qtest_add_func("/nv-vgpu/migration/plain-vfio-source",
+                   test_plain_vfio_source);
+    qtest_add_func("/nv-vgpu/migration/newer-descriptor",
+                   test_newer_descriptor);
+    qtest_add_func("/nv-vgpu/migration/long-driver-version",
+                   test_long_driver_version);
     qtest_add_func("/nv-vgpu/migration/save-restore", test_save_restore);
     qtest_add_func("/nv-vgpu/migration/refused-type", test_refused_type);
     qtest_add_func("/nv-vgpu/migration/refused-branch", test_refused_branch);
@@ -825,7 +1349,8 @@ int main(int argc, char **argv)
     qtest_add_func("/nv-vgpu/migration/dest-killed", test_dest_killed);
     for (i = 0; i < G_N_ELEMENTS(faults); i++) {
         g_autofree char *path = g_strdup_printf(
-            "/nv-vgpu/migration/driver-fails/%s/%s",
+            "/nv-vgpu/migration/%sdriver-fails/%s/%s",
+            faults[i].multifd ? "multifd/" : "",
             faults[i].on_dest ? "destination" : "source", faults[i].step);
 
         qtest_add_data_func(path, &faults[i], test_driver_fails);

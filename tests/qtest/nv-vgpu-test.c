@@ -101,6 +101,7 @@ static void test_help(void)
     g_autofree char *out = NULL;
     g_autofree char *cmd = g_strdup_printf("%s -device nv-vgpu,help",
                                            qemu_binary());
+    char *line;
     int status;
 
     g_assert_true(g_spawn_command_line_sync(cmd, &out, NULL, &status, NULL));
@@ -112,6 +113,14 @@ static void test_help(void)
     g_assert_nonnull(strstr(out, "uuid=<str>             - UUID of the vGPU"));
     g_assert_nonnull(strstr(out, "sysfsdev=<str>"));
     g_assert_nonnull(strstr(out, "vgpu-profile=<string>  - Profile name"));
+    /* nv-vgpu's real default: migrate if the vGPU can */
+    line = strstr(out, "enable-migration=<OnOffAuto>");
+    g_assert_nonnull(line);
+    line = g_strndup(line, strcspn(line, "\n"));
+    if (!strstr(line, "(default: auto)")) {
+        g_error("help shows '%s', not nv-vgpu's default auto", line);
+    }
+    g_free(line);
 }
 
 static void test_option_errors(void)

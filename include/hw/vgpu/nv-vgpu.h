@@ -42,6 +42,7 @@ struct NvVgpuState {
     char *migration_idstr;      /* of the descriptor's savevm handlers */
     uint32_t migrated_xres;     /* the guest's monitor, in the stream */
     uint32_t migrated_yres;
+    bool monitor_pending;       /* loaded, replug once out of RESUMING */
 };
 
 struct NvVgpuClass {

@@ -2071,6 +2071,101 @@ out_remove:
 	   "nvsim2 and nvsim budgets fully returned");
 }
 
+/* VFIO_DEVICE_FEATURE_MIGRATION flags, or -errno */
+static long long mig_flags(struct dev *d)
+{
+	uint64_t buf[(sizeof(struct vfio_device_feature) +
+		      sizeof(struct vfio_device_feature_migration) + 7) / 8];
+	struct vfio_device_feature *f = (void *)buf;
+	struct vfio_device_feature_migration *m = (void *)f->data;
+
+	memset(buf, 0, sizeof(buf));
+	f->argsz = sizeof(buf);
+	f->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION;
+	if (ioctl(d->fd, VFIO_DEVICE_FEATURE, f))
+		return -errno;
+	return m->flags;
+}
+
+/* nvsim/migration and nvsim/strict_resuming */
+static void test_mig_switches(void)
+{
+	struct dev e = { .type = 63 };
+	char p[PATH_MAX], buf[64];
+	uint32_t v = 0x1234abcd, got = 0;
+	uint8_t byte = 0, junk[64];
+	int data_fd = -1;
+
+	if (mdev_create(63, e.uuid)) {
+		ok(false, "create an mdev for the migration switches");
+		return;
+	}
+	snprintf(p, sizeof(p), MDEVS "/%s/nvsim/migration", e.uuid);
+	ok(!sysfs_read(p, buf, sizeof(buf)) && !strcmp(buf, "1"),
+	   "nvsim/migration defaults to 1 (%s)", buf);
+	snprintf(p, sizeof(p), MDEVS "/%s/nvsim/strict_resuming", e.uuid);
+	ok(!sysfs_read(p, buf, sizeof(buf)) && !strcmp(buf, "0"),
+	   "nvsim/strict_resuming defaults to 0 (%s)", buf);
+	ok(mdev_attr(e.uuid, "nvsim/migration", "maybe") == -EINVAL,
+	   "nvsim/migration: a bad value refused");
+	ok(!mdev_attr(e.uuid, "nvsim/migration", "0"), "nvsim/migration=0");
+	if (dev_open(&e)) {
+		ok(false, "open with nvsim/migration=0 (%s)", strerror(errno));
+		goto out_remove;
+	}
+	ok(mig_flags(&e) == -ENOTTY,
+	   "migration=0: no VFIO migration feature (%lld)", mig_flags(&e));
+	ok(mig_set(&e, VFIO_DEVICE_STATE_STOP, NULL) == -ENOTTY,
+	   "migration=0: no device state either");
+	ok(mdev_attr(e.uuid, "nvsim/migration", "1") == -EBUSY,
+	   "nvsim/migration busy while open");
+	dev_close(&e);
+
+	ok(!mdev_attr(e.uuid, "nvsim/migration", "1"), "nvsim/migration=1");
+	if (dev_open(&e)) {
+		ok(false, "reopen with nvsim/migration=1 (%s)", strerror(errno));
+		goto out_remove;
+	}
+	ok(mig_flags(&e) == (VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
+			     VFIO_MIGRATION_PRE_COPY),
+	   "migration=1: STOP_COPY, P2P and PRE_COPY offered again");
+
+	/* strict_resuming: no region I/O but config space while RESUMING */
+	ok(!mdev_attr(e.uuid, "nvsim/strict_resuming", "1"),
+	   "nvsim/strict_resuming=1 (also while open)");
+	ok(wr(&e, NVSIM_REG_SCRATCH, v) == 0 &&
+	   rd(&e, NVSIM_REG_SCRATCH) == v,
+	   "strict_resuming: BAR0 works while RUNNING");
+	ok(!mig_set(&e, VFIO_DEVICE_STATE_STOP, NULL) &&
+	   !mig_set(&e, VFIO_DEVICE_STATE_RESUMING, &data_fd) && data_fd >= 0,
+	   "strict_resuming: into RESUMING");
+	errno = 0;
+	ok(pread(e.fd, &got, 4, reg_off(0) + NVSIM_REG_SCRATCH) < 0 &&
+	   errno == EIO, "strict_resuming: BAR0 read fails with EIO");
+	errno = 0;
+	ok(pwrite(e.fd, &v, 4, reg_off(0) + NVSIM_REG_SCRATCH) < 0 &&
+	   errno == EIO, "strict_resuming: BAR0 write fails with EIO");
+	errno = 0;
+	ok(pread(e.fd, &byte, 1, reg_off(VFIO_PCI_BAR1_REGION_INDEX)) < 0 &&
+	   errno == EIO, "strict_resuming: BAR1 read fails with EIO");
+	errno = 0;
+	ok(pread(e.fd, &got, 4, reg_off(NVSIM_EDID_REGION_INDEX)) < 0 &&
+	   errno == EIO, "strict_resuming: EDID region read fails with EIO");
+	ok(cfg16(&e, 0) == 0x10de,
+	   "strict_resuming: config space still readable");
+	memset(junk, 0, sizeof(junk));
+	errno = 0;
+	ok(write(data_fd, junk, sizeof(junk)) < 0 && errno == EINVAL,
+	   "strict_resuming: the data fd still parses (and refuses junk)");
+	close(data_fd);
+	ok(!mdev_attr(e.uuid, "nvsim/strict_resuming", "0") &&
+	   rd(&e, NVSIM_REG_SCRATCH) == v,
+	   "strict_resuming=0 takes effect at once, also in RESUMING");
+	dev_close(&e);
+out_remove:
+	ok(!mdev_remove(e.uuid), "remove the switches' mdev");
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -2139,6 +2234,7 @@ int main(void)
 		   "a dma-buf mapping outlives its mdev and takes stores");
 		munmap(dmabuf_map, dmabuf_len);
 	}
+	test_mig_switches();
 	test_big_profile();
 	test_remove_open();
 	test_feature_switches();
