@@ -217,7 +217,9 @@ static void test_permissions(void)
                    "creating a vGPU needs root; or create the mdev "
                    "beforehand (e.g. with mdevctl) and pass sysfsdev=");
     assert_refused(open, true, "/dev/vfio/6, the VFIO group of vGPU " UUID2
-                   ": run QEMU as root or give its user access to that file");
+                   ": run QEMU as root or give its user read-write access "
+                   "to it and to /dev/vfio/vfio; with libvirt, pass the "
+                   "vGPU as a <hostdev type='mdev'>");
     fake_host_free(fh);
 }
 
