@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # check.sh: `make check`: the host tests, the test-host tests, the libvirt
-# tests (in a test host of their own), then one closing line "total: N passed, N failed, N skipped" over both.
+# tests (in a test host of their own), then one closing line
+# "total: N passed, N failed, N skipped" over the three.
 set -u
 cd "$(dirname "$0")/.."
 mkdir -p build
