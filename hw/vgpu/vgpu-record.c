@@ -206,6 +206,37 @@ void vgpu_record_drop(VgpuRecord *r)
     }
 }
 
+/* The string members of a record file, by key */
+static const struct {
+    const char *key;
+    size_t offset;
+} record_strings[] = {
+    { "uuid", offsetof(VgpuRecord, uuid) },
+    { "backend", offsetof(VgpuRecord, backend) },
+    { "parent", offsetof(VgpuRecord, parent) },
+    { "type", offsetof(VgpuRecord, type) },
+    { "device", offsetof(VgpuRecord, device) },
+    { "remove", offsetof(VgpuRecord, remove) },
+    { "remove-value", offsetof(VgpuRecord, remove_value) },
+};
+
+/* Set string member @key of @r to @v; false if @key is not one. */
+static bool record_set_string(VgpuRecord *r, const char *key, const char *v)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(record_strings); i++) {
+        if (!strcmp(key, record_strings[i].key)) {
+            char **field = (char **)((char *)r + record_strings[i].offset);
+
+            g_free(*field);
+            *field = g_strdup(v);
+            return true;
+        }
+    }
+    return false;
+}
+
 static VgpuRecord *record_parse(const char *path, const char *text)
 {
     g_auto(GStrv) lines = g_strsplit(text, "\n", 0);
@@ -223,27 +254,8 @@ static VgpuRecord *record_parse(const char *path, const char *text)
         }
         *eq = '\0';
         v = eq + 1;
-        if (!strcmp(lines[i], "uuid")) {
-            g_free(r->uuid);
-            r->uuid = g_strdup(v);
-        } else if (!strcmp(lines[i], "backend")) {
-            g_free(r->backend);
-            r->backend = g_strdup(v);
-        } else if (!strcmp(lines[i], "parent")) {
-            g_free(r->parent);
-            r->parent = g_strdup(v);
-        } else if (!strcmp(lines[i], "type")) {
-            g_free(r->type);
-            r->type = g_strdup(v);
-        } else if (!strcmp(lines[i], "device")) {
-            g_free(r->device);
-            r->device = g_strdup(v);
-        } else if (!strcmp(lines[i], "remove")) {
-            g_free(r->remove);
-            r->remove = g_strdup(v);
-        } else if (!strcmp(lines[i], "remove-value")) {
-            g_free(r->remove_value);
-            r->remove_value = g_strdup(v);
+        if (record_set_string(r, lines[i], v)) {
+            continue;
         } else if (!strcmp(lines[i], "owner-pid")) {
             qemu_strtoi64(v, NULL, 10, &r->owner_pid);
         } else if (!strcmp(lines[i], "owner-start")) {
