@@ -821,14 +821,15 @@ static void save_to_file(const char *file, GpuSnapshot *before, Gpu *modes)
  * Restoring @file must fail, saying @want, and leave no mdev behind.  The
  * destination may die before a QMP client could greet it: run it bare.
  */
-static void assert_restore_fails(const char *file, const char *want)
+static void restore_fails_on(const char *file, const char *dev,
+                             const char *want)
 {
     g_autofree char *incoming = g_strdup_printf("file:%s", file);
     const char *argv[] = {
         "timeout", "-s", "KILL", "60", g_getenv("QTEST_QEMU_BINARY"),
         "-machine", "q35", "-accel", "qtest", "-nodefaults", "-display",
-        "none", "-monitor", "none", "-device", "nv-vgpu,id=gpu0,addr=04.0,"
-        "parent=nvsim,mdev-type=nvsim-63", "-incoming", incoming, NULL
+        "none", "-monitor", "none", "-device", dev, "-incoming", incoming,
+        NULL
     };
     g_autofree char *err = NULL;
     int mdevs = mdev_count(), i, status;
@@ -846,6 +847,68 @@ static void assert_restore_fails(const char *file, const char *want)
         g_usleep(10 * 1000);
     }
     g_assert_cmpint(mdev_count(), ==, mdevs);
+}
+
+static void assert_restore_fails(const char *file, const char *want)
+{
+    restore_fails_on(file, "nv-vgpu,id=gpu0,addr=04.0,parent=nvsim,"
+                     "mdev-type=nvsim-63", want);
+}
+
+/*
+ * The boot display (ramfb=on) is saved and restored with the VM: the
+ * firmware's picture shows on the destination, and a destination
+ * without a boot display refuses the state before any of it loads.
+ */
+static void test_ramfb(void)
+{
+    g_autofree char *ua = NULL, *uri = NULL, *file = NULL;
+    g_autofree char *status = NULL, *extra = NULL;
+    g_autofree char *dir = g_dir_make_tmp("nv-vgpu-ramfb-XXXXXX", NULL);
+    Ramfb r = { .fb = RAMFB_FB, .width = 800, .height = 600 };
+    QDict *rsp;
+    Vm *src, *dst;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = mdev_with_plane("region");
+    src = vm_start(&ua, 1, "ramfb=on", NULL, NULL, true);
+    ramfb_draw(src->qts, &r, 81);
+    ramfb_config(src->qts, r.fb, FMT_XRGB8888, r.width, r.height, 0);
+    assert_ramfb_screendump(src, &src->gpu[0], &r);
+    rsp = qtest_qmp(src->qts, "{ 'execute': 'query-vgpu-descriptor', "
+                    "'arguments': { 'id': 'gpu0' } }");
+    g_assert_true(qdict_get_bool(qdict_get_qdict(rsp, "return"),
+                                 "boot-display"));
+    qobject_unref(rsp);
+
+    file = g_strdup_printf("%s/vm.state", dir);
+    uri = g_strdup_printf("file:%s", file);
+    qtest_qmp_assert_success(src->qts, "{ 'execute': 'stop' }");
+    migrate(src->qts, uri, 0);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "completed");
+    vm_quit(src);
+    nvsim_remove(ua);
+
+    restore_fails_on(file, "nv-vgpu,id=gpu0,addr=04.0,parent=nvsim,"
+                     "mdev-type=nvsim-63",
+                     "nv-vgpu gpu0: refusing the incoming vGPU state: boot "
+                     "display: the source has ramfb=on, this vGPU "
+                     "ramfb=off; start the destination with ramfb=on");
+
+    extra = g_strdup_printf("-incoming %s -device nv-vgpu,id=gpu0,addr=04.0,"
+                            "parent=nvsim,mdev-type=nvsim-63,ramfb=on", uri);
+    dst = vm_start(NULL, 0, "", NULL, extra, false);
+    dst->ngpus = 1;
+    dst->gpu[0].id = "gpu0";
+    wait_migration_status(dst->qts, "completed");
+    qtest_qmp_assert_success(dst->qts, "{ 'execute': 'cont' }");
+    assert_ramfb_screendump(dst, &dst->gpu[0], &r);
+    vm_quit(dst);
+    unlink(file);
+    rmdir(dir);
 }
 
 /* Find @what in @buf, which must hold it */
@@ -1342,6 +1405,7 @@ int main(int argc, char **argv)
     qtest_add_func("/nv-vgpu/migration/long-driver-version",
                    test_long_driver_version);
     qtest_add_func("/nv-vgpu/migration/save-restore", test_save_restore);
+    qtest_add_func("/nv-vgpu/migration/ramfb", test_ramfb);
     qtest_add_func("/nv-vgpu/migration/refused-type", test_refused_type);
     qtest_add_func("/nv-vgpu/migration/refused-branch", test_refused_branch);
     qtest_add_func("/nv-vgpu/migration/ask-first", test_ask_first);

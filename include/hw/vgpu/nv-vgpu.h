@@ -35,6 +35,7 @@ struct NvVgpuState {
     bool monitor_follows_viewer; /* monitor-follows-viewer */
     uint32_t console_warn_interval_ms; /* x-console-warn-interval-ms */
     char *driver_match_str;     /* migration-driver-match */
+    bool ramfb;                 /* ramfb: the VM's boot display */
 
     VgpuHost host;
     VgpuDisplay display;
@@ -43,6 +44,7 @@ struct NvVgpuState {
     uint32_t migrated_xres;     /* the guest's monitor, in the stream */
     uint32_t migrated_yres;
     bool monitor_pending;       /* loaded, replug once out of RESUMING */
+    VgpuRamfbConfig migrated_ramfb; /* the boot display, in the stream */
 };
 
 struct NvVgpuClass {
