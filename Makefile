@@ -11,7 +11,9 @@
 BUILD      := build
 PRISTINE   := $(if $(QEMU_SRC),$(QEMU_SRC),$(BUILD)/upstream)
 TREE       := $(BUILD)/qemu
-QBUILD     := $(BUILD)/qemu-build
+# SANITIZE=1: QEMU with AddressSanitizer and UBSan, in a build directory of
+# its own, for the tests (the test host itself still boots the plain one).
+QBUILD     := $(BUILD)/qemu-build$(if $(filter 1,$(SANITIZE)),-san)
 QEMU       := $(QBUILD)/qemu-system-x86_64
 # The operator's command that removes vGPUs left behind by killed QEMUs.
 VGPU_REAP  := tools/vgpu/nv-vgpu-reap
@@ -30,13 +32,20 @@ CONFIGURE_FLAGS := \
 	--enable-vnc --enable-vnc-jpeg --enable-png --enable-pixman \
 	--enable-opengl \
 	--enable-virtfs --enable-attr --enable-cap-ng
+ifeq ($(SANITIZE),1)
+CONFIGURE_FLAGS += --enable-asan --enable-ubsan
+# Reports abort the process, so that a test fails on the first one.
+# LeakSanitizer is off: QEMU leaves its objects to exit on purpose.
+export ASAN_OPTIONS := halt_on_error=1:abort_on_error=1:detect_leaks=0
+export UBSAN_OPTIONS := halt_on_error=1:abort_on_error=1:print_stacktrace=1
+endif
 
 # ccache is one of the packages `deps` installs, so it is looked for when
 # configure runs (after deps), not when make reads this file: a fresh
 # machine must not configure once without it and again with it.
 CCACHE_FLAG = $$(command -v ccache >/dev/null && echo "--cc=ccache cc")
 
-.PHONY: all deps qemu-src graft configure build firmware nvsim vnc-client check check-host check-vgpu-host check-libvirt demo bench clean distclean
+.PHONY: all deps qemu-src graft configure build plain-build firmware nvsim vnc-client check check-host check-vgpu-host check-libvirt demo bench clean distclean
 
 all: build
 
@@ -112,7 +121,11 @@ vnc-client:
 
 VGPU_HOST_QTESTS := nv-vgpu-test nv-vgpu-display-test nv-vgpu-migration-test
 
-check-vgpu-host: build nvsim vnc-client
+# With SANITIZE=1 the tests run the sanitized QEMU, the test host the plain.
+plain-build:
+	@$(MAKE) --no-print-directory build SANITIZE=
+
+check-vgpu-host: build nvsim vnc-client $(if $(filter 1,$(SANITIZE)),plain-build)
 	@ninja -C $(QBUILD) $(VGPU_HOST_QTESTS:%=tests/qtest/%) $(VGPU_REAP) > /dev/null
 	@VGPU_HOST_STRICT_DMESG=1 VGPU_VNC_CLIENT=$(CURDIR)/$(BUILD)/vnc/vgpu-vnc-client \
 		tests/vgpu-host/run sh fork/vgpu-host-tests.sh $(QBUILD) \

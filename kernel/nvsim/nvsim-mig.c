@@ -30,7 +30,13 @@ struct nvsim_mig_file {
 	struct nvsim_dev *nd;	/* valid until @disabled is set */
 	bool saving;		/* immutable */
 
-	/* @lock protects everything below */
+	/*
+	 * @io_lock serializes read() and write(), the only writers of @buf,
+	 * and is held across their user copies; see nvsim.h for the order.
+	 */
+	struct mutex io_lock;
+
+	/* @lock protects everything below; @buf's contents: see @io_lock */
 	struct mutex lock;
 	bool disabled;
 
@@ -173,37 +179,41 @@ static ssize_t nvsim_mig_read(struct file *filp, char __user *ubuf,
 	if (pos)
 		return -ESPIPE;
 
-	mutex_lock(&migf->lock);
-	if (migf->disabled || !migf->saving) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
-	if (nvsim_mig_take_fault(migf->nd, NVSIM_MF_READ)) {
-		ret = -EIO;
-		goto out_unlock;
-	}
-
+	mutex_lock(&migf->io_lock);
 	while (len) {
+		const u8 *src;
 		size_t n;
 
-		if (migf->buf_pos == migf->buf_len) {
+		mutex_lock(&migf->lock);
+		if (migf->disabled || !migf->saving) {
+			ret = -ENODEV;
+		} else if (!done && nvsim_mig_take_fault(migf->nd,
+							 NVSIM_MF_READ)) {
+			ret = -EIO;
+		} else if (migf->buf_pos == migf->buf_len) {
 			ret = nvsim_mig_fill(migf);
-			if (ret)
-				break;
+		}
+		if (ret) {
+			mutex_unlock(&migf->lock);
+			break;
 		}
 		n = min(len, migf->buf_len - migf->buf_pos);
-		if (copy_to_user(ubuf + done, migf->buf + migf->buf_pos, n)) {
+		src = migf->buf + migf->buf_pos;
+		mutex_unlock(&migf->lock);
+
+		/* @buf changes only under io_lock, which we hold */
+		if (copy_to_user(ubuf + done, src, n)) {
 			ret = -EFAULT;
 			break;
 		}
+		mutex_lock(&migf->lock);
 		migf->buf_pos += n;
+		mutex_unlock(&migf->lock);
 		done += n;
 		len -= n;
 		cond_resched();
 	}
-
-out_unlock:
-	mutex_unlock(&migf->lock);
+	mutex_unlock(&migf->io_lock);
 	if (done)
 		return done;
 	return ret < 0 ? ret : 0;
@@ -361,41 +371,40 @@ static ssize_t nvsim_mig_write(struct file *filp, const char __user *ubuf,
 	if (pos)
 		return -ESPIPE;
 
+	mutex_lock(&migf->io_lock);
 	mutex_lock(&migf->lock);
-	if (migf->disabled || migf->saving) {
+	if (migf->disabled || migf->saving)
 		ret = -ENODEV;
-		goto out_unlock;
-	}
-	if (migf->broken) {
+	else if (migf->broken)
 		ret = -EINVAL;
-		goto out_unlock;
-	}
-	if (nvsim_mig_take_fault(migf->nd, NVSIM_MF_WRITE)) {
+	else if (nvsim_mig_take_fault(migf->nd, NVSIM_MF_WRITE))
 		ret = -EIO;
-		goto out_unlock;
-	}
+	mutex_unlock(&migf->lock);
 
-	while (len) {
+	while (!ret && len) {
 		size_t n = min(len, migf->buf_len - migf->buf_pos);
 
+		/* @buf and its bounds change only under io_lock, held here */
 		if (copy_from_user(migf->buf + migf->buf_pos, ubuf + done, n)) {
 			ret = -EFAULT;
 			break;
 		}
-		migf->buf_pos += n;
-		done += n;
-		len -= n;
-		ret = nvsim_mig_parse(migf);
-		if (ret) {
-			migf->broken = true;
-			break;
+		mutex_lock(&migf->lock);
+		if (migf->disabled) {
+			ret = -ENODEV;
+		} else {
+			migf->buf_pos += n;
+			done += n;
+			len -= n;
+			atomic64_add(n, &migf->nd->resumed_bytes);
+			ret = nvsim_mig_parse(migf);
+			if (ret)
+				migf->broken = true;
 		}
+		mutex_unlock(&migf->lock);
 		cond_resched();
 	}
-
-out_unlock:
-	mutex_unlock(&migf->lock);
-	atomic64_add(done, &migf->nd->resumed_bytes);
+	mutex_unlock(&migf->io_lock);
 	if (ret)
 		return ret;
 	return done;
@@ -450,6 +459,7 @@ static int nvsim_mig_release(struct inode *inode, struct file *filp)
 
 	/* the device dropped its reference, so it is disabled already */
 	mutex_destroy(&migf->lock);
+	mutex_destroy(&migf->io_lock);
 	kfree(migf);
 	return 0;
 }
@@ -476,6 +486,7 @@ static struct nvsim_mig_file *nvsim_mig_file_new(struct nvsim_dev *nd,
 	migf = kzalloc(sizeof(*migf), GFP_KERNEL_ACCOUNT);
 	if (!migf)
 		return ERR_PTR(-ENOMEM);
+	mutex_init(&migf->io_lock);
 	mutex_init(&migf->lock);
 	migf->nd = nd;
 	migf->saving = saving;
@@ -488,6 +499,7 @@ static struct nvsim_mig_file *nvsim_mig_file_new(struct nvsim_dev *nd,
 				  saving ? O_RDONLY : O_WRONLY);
 	if (IS_ERR(filp)) {
 		mutex_destroy(&migf->lock);
+		mutex_destroy(&migf->io_lock);
 		kfree(migf);
 		return ERR_CAST(filp);
 	}

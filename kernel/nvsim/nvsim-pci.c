@@ -612,31 +612,43 @@ void nvsim_fb_write_protect(struct nvsim_dev *nd, unsigned long idx)
 /*
  * The display region follows head 0: its offset 0 is the current scanout
  * start, so its pages are looked up at fault time, and every mapping of
- * it is zapped when the scanout moves (nvsim_display_zap_locked()).  It
- * is read-only, so it needs no dirty tracking, and parts of it beyond
- * the framebuffer can all show one blank page.
+ * it is zapped when the scanout moves (nvsim_display_zap_locked()).  The
+ * page is looked up and its PTE installed under nd->lock, which the zap
+ * holds too: a fault that read the old scanout start cannot install its
+ * PTE after the zap that was meant to remove it.  That is why this vma
+ * is VM_MIXEDMAP (set in nvsim_mmap()): vm_insert_page() from a fault
+ * needs it.  The region is read-only, so it needs no dirty tracking, and
+ * parts of it beyond the framebuffer can all show one blank page.
  */
 static vm_fault_t nvsim_display_vm_fault(struct vm_fault *vmf)
 {
 	struct nvsim_dev *nd = vmf->vma->vm_private_data;
 	u64 roff = ((u64)vmf->pgoff << PAGE_SHIFT) & NVSIM_OFFSET_MASK;
 	struct page *page;
+	vm_fault_t ret;
 	u64 base, size;
+	int err;
 
 	mutex_lock(&nd->lock);
 	size = nvsim_display_region_size(nd, &base);
-	mutex_unlock(&nd->lock);
-	if (roff >= size)
-		return VM_FAULT_SIGBUS;
+	if (roff >= size) {
+		ret = VM_FAULT_SIGBUS;
+		goto out_unlock;
+	}
 	if (base + roff < nd->fb_size)
 		page = nvsim_fb_page(nd, (base + roff) >> PAGE_SHIFT, true);
 	else
 		page = nd->blank_page;	/* faulty plane past the end */
-	if (!page)
-		return VM_FAULT_OOM;
-	get_page(page);
-	vmf->page = page;
-	return 0;
+	if (!page) {
+		ret = VM_FAULT_OOM;
+		goto out_unlock;
+	}
+	err = vm_insert_page(vmf->vma, vmf->address, page);
+	/* -EBUSY: a racing fault installed it first */
+	ret = (!err || err == -EBUSY) ? VM_FAULT_NOPAGE : vmf_error(err);
+out_unlock:
+	mutex_unlock(&nd->lock);
+	return ret;
 }
 
 static const struct vm_operations_struct nvsim_display_vm_ops = {
@@ -695,6 +707,8 @@ int nvsim_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 
 	if (index == NVSIM_DISPLAY_REGION_INDEX) {
 		vm_flags_clear(vma, VM_MAYWRITE);
+		/* PTEs are installed by the fault handler itself */
+		vm_flags_set(vma, VM_MIXEDMAP);
 		vma->vm_ops = &nvsim_display_vm_ops;
 		return 0;
 	}

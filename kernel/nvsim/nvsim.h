@@ -4,22 +4,28 @@
  *
  * Lock ordering (outermost first):
  *
+ *   nvsim_mig_file.io_lock	per migration data fd: one read() or write()
+ *				at a time; held across its user copies
+ *   mmap_lock			(a user copy that faults; the page fault
+ *				handlers run under it)
  *   nvsim_parent_lock		global, instance/framebuffer budget accounting
  *   nvsim_dev.lock		per mdev: registers, config space, irqs, plane,
  *				params, migration state
- *   nvsim_mig_file.lock	per migration data fd
+ *   nvsim_mig_file.lock	per migration data fd: its state and the
+ *				staging buffer's bounds
  *   nvsim_dmabuf_lock		global, in nvsim-display.c: the lists of
  *				live dma-bufs, each dma-buf's device
+ *   i_mmap_rwsem, page table locks (zaps, PTE installs)
  *   nvsim_dev.fb xa_lock	framebuffer page xarray and its marks
  *
+ * No user memory is touched under nvsim_dev.lock, nvsim_mig_file.lock or
+ * anything after them: the migration data fds copy with only their
+ * io_lock held, and never take it under another lock.  The display
+ * region's fault handler takes nvsim_dev.lock and installs its PTE under
+ * it, so a scanout move (which zaps under nvsim_dev.lock) cannot miss it.
  * The BAR1 and dma-buf page fault handlers only take the xarray lock;
  * the dma-buf page_mkwrite handler takes nvsim_dmabuf_lock, then the
- * xarray lock.  Nothing copies to or from user memory while holding
- * nvsim_dev.lock, so mmap_lock never nests inside nvsim_dev.lock.  The
- * migration read/write paths take only nvsim_mig_file.lock (plus
- * nvsim_dmabuf_lock and i_mmap_rwsem to write-protect a page they send,
- * and the xarray lock) and may fault on user memory; they never take
- * nvsim_dev.lock.
+ * xarray lock.
  */
 #ifndef NVSIM_H
 #define NVSIM_H
