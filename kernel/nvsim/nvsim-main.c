@@ -637,22 +637,29 @@ static void nvsim_close_device(struct vfio_device *vdev)
 	mutex_unlock(&nd->lock);
 }
 
+/*
+ * The mdev is being removed while its user still has it open; the VFIO
+ * core calls this again and again until the user lets go.  Ask the user
+ * through its request interrupt (QEMU unplugs the device then), and say
+ * so in the log at the first call and then every 30th, rate-limited; a
+ * user with no request eventfd cannot be asked, which is said once.
+ */
 static void nvsim_request(struct vfio_device *vdev, unsigned int count)
 {
 	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
+	bool asked;
 
 	mutex_lock(&nd->lock);
-	if (nd->irq_trigger[VFIO_PCI_REQ_IRQ_INDEX]) {
-		if (!(count % 10))
-			dev_notice_ratelimited(&nd->mdev->dev,
-					       "relaying device request to user (#%u)\n",
-					       count);
-		nvsim_signal_irq(nd, VFIO_PCI_REQ_IRQ_INDEX);
-	} else if (count == 0) {
-		dev_notice(&nd->mdev->dev,
-			   "no device request channel registered, blocked until released by user\n");
-	}
+	asked = !nvsim_signal_irq(nd, VFIO_PCI_REQ_IRQ_INDEX);
 	mutex_unlock(&nd->lock);
+
+	if (asked && !(count % 30))
+		dev_info_ratelimited(&nd->mdev->dev,
+				     "removal waits for its user: request interrupt sent (%u)\n",
+				     count + 1);
+	else if (!asked && !count)
+		dev_info(&nd->mdev->dev,
+			 "removal waits for its user, which has no request interrupt to be asked with\n");
 }
 
 static const struct vfio_device_ops nvsim_vfio_ops = {

@@ -769,74 +769,111 @@ void nvsim_irqs_release_locked(struct nvsim_dev *nd)
 	nd->intx_masked = false;
 }
 
-static int nvsim_set_irqs_locked(struct nvsim_dev *nd,
-				 const struct vfio_irq_set *hdr, const u8 *data)
+/*
+ * One VFIO_DEVICE_SET_IRQS, decoded before the device is touched: which
+ * interrupt, and what to do with it.  nvsim has one vector per index, so
+ * a request either names it (start 0, count 1) or, with count 0, asks for
+ * nothing but the eventfd's removal.  INTx alone can be masked; its
+ * unmask eventfd (resampling) is taken and dropped, as nothing stays
+ * asserted here that would need resampling.
+ */
+enum nvsim_irq_op {
+	NVSIM_IRQ_NOP,
+	NVSIM_IRQ_WIRE,		/* from now on, signal @ctx */
+	NVSIM_IRQ_UNWIRE,
+	NVSIM_IRQ_FIRE,		/* signal it now (loopback test) */
+	NVSIM_IRQ_MASK,
+	NVSIM_IRQ_UNMASK,
+};
+
+struct nvsim_irq_req {
+	unsigned int index;
+	enum nvsim_irq_op op;
+	struct eventfd_ctx *ctx;	/* NVSIM_IRQ_WIRE: a reference */
+};
+
+static int nvsim_irq_decode(const struct vfio_irq_set *hdr, const u8 *data,
+			    struct nvsim_irq_req *req)
 {
 	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
 	u32 dtype = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
-	unsigned int index = hdr->index;
+	bool masking = action != VFIO_IRQ_SET_ACTION_TRIGGER;
+	struct eventfd_ctx *ctx;
+	s32 fd;
 
-	switch (action) {
-	case VFIO_IRQ_SET_ACTION_MASK:
-	case VFIO_IRQ_SET_ACTION_UNMASK:
-		if (index != VFIO_PCI_INTX_IRQ_INDEX)
-			return -EINVAL;
-		if (dtype == VFIO_IRQ_SET_DATA_EVENTFD) {
-			/* resample/unmask eventfds: accepted, nothing to do */
-			s32 fd;
-			struct eventfd_ctx *ctx;
-
-			if (!hdr->count)
-				return 0;
-			memcpy(&fd, data, sizeof(fd));
-			if (fd < 0)
-				return 0;
-			ctx = eventfd_ctx_fdget(fd);
-			if (IS_ERR(ctx))
-				return PTR_ERR(ctx);
-			eventfd_ctx_put(ctx);
-			return 0;
-		}
-		if (!hdr->count)
-			return 0;
-		if (dtype == VFIO_IRQ_SET_DATA_NONE || (data[0] & 1))
-			nd->intx_masked = action == VFIO_IRQ_SET_ACTION_MASK;
+	*req = (struct nvsim_irq_req){ .index = hdr->index };
+	if (masking && hdr->index != VFIO_PCI_INTX_IRQ_INDEX)
+		return -EINVAL;
+	if (!hdr->count) {
+		if (!masking && dtype == VFIO_IRQ_SET_DATA_NONE)
+			req->op = NVSIM_IRQ_UNWIRE;
 		return 0;
+	}
 
-	case VFIO_IRQ_SET_ACTION_TRIGGER:
-		if (dtype == VFIO_IRQ_SET_DATA_NONE && !hdr->count) {
-			nvsim_irq_set_trigger_locked(nd, index, NULL);
+	switch (dtype) {
+	case VFIO_IRQ_SET_DATA_EVENTFD:
+		memcpy(&fd, data, sizeof(fd));
+		if (masking && fd < 0)
+			return 0;
+		if (!masking && fd == -1) {
+			req->op = NVSIM_IRQ_UNWIRE;
 			return 0;
 		}
-		if (!hdr->count)
-			return 0;
-		if (dtype == VFIO_IRQ_SET_DATA_EVENTFD) {
-			struct eventfd_ctx *ctx = NULL;
-			s32 fd;
-
-			memcpy(&fd, data, sizeof(fd));
-			if (fd >= 0) {
-				ctx = eventfd_ctx_fdget(fd);
-				if (IS_ERR(ctx))
-					return PTR_ERR(ctx);
-			} else if (fd != -1) {
-				return -EINVAL;
-			}
-			nvsim_irq_set_trigger_locked(nd, index, ctx);
+		if (fd < 0)
+			return -EINVAL;
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+		if (masking) {
+			eventfd_ctx_put(ctx);	/* valid, and not needed */
 			return 0;
 		}
-		if (dtype == VFIO_IRQ_SET_DATA_BOOL && !(data[0] & 1))
+		req->op = NVSIM_IRQ_WIRE;
+		req->ctx = ctx;
+		return 0;
+	case VFIO_IRQ_SET_DATA_BOOL:
+		if (!(data[0] & 1))
 			return 0;
-		if (nd->irq_trigger[index])
-			nvsim_signal_irq(nd, index);
+		fallthrough;
+	case VFIO_IRQ_SET_DATA_NONE:
+		if (action == VFIO_IRQ_SET_ACTION_MASK)
+			req->op = NVSIM_IRQ_MASK;
+		else if (action == VFIO_IRQ_SET_ACTION_UNMASK)
+			req->op = NVSIM_IRQ_UNMASK;
+		else
+			req->op = NVSIM_IRQ_FIRE;
 		return 0;
 	}
 	return -EINVAL;
 }
 
+static void nvsim_irq_apply_locked(struct nvsim_dev *nd,
+				   struct nvsim_irq_req *req)
+{
+	switch (req->op) {
+	case NVSIM_IRQ_WIRE:
+		nvsim_irq_set_trigger_locked(nd, req->index, req->ctx);
+		req->ctx = NULL;	/* the device holds it now */
+		break;
+	case NVSIM_IRQ_UNWIRE:
+		nvsim_irq_set_trigger_locked(nd, req->index, NULL);
+		break;
+	case NVSIM_IRQ_FIRE:
+		nvsim_signal_irq(nd, req->index);	/* -ENODEV: unwired */
+		break;
+	case NVSIM_IRQ_MASK:
+	case NVSIM_IRQ_UNMASK:
+		nd->intx_masked = req->op == NVSIM_IRQ_MASK;
+		break;
+	case NVSIM_IRQ_NOP:
+		break;
+	}
+}
+
 static long nvsim_set_irqs(struct nvsim_dev *nd, void __user *uarg)
 {
 	size_t minsz = offsetofend(struct vfio_irq_set, count);
+	struct nvsim_irq_req req;
 	struct vfio_irq_set hdr;
 	size_t data_size = 0;
 	u8 *data = NULL;
@@ -844,8 +881,9 @@ static long nvsim_set_irqs(struct nvsim_dev *nd, void __user *uarg)
 
 	if (copy_from_user(&hdr, uarg, minsz))
 		return -EFAULT;
-	if (hdr.index >= VFIO_PCI_NUM_IRQS)
+	if (hdr.argsz < minsz || hdr.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
+	/* flags, start and count against what this index has; data size */
 	ret = vfio_set_irqs_validate_and_prepare(&hdr,
 						 nvsim_irq_count(nd, hdr.index),
 						 VFIO_PCI_NUM_IRQS, &data_size);
@@ -857,9 +895,14 @@ static long nvsim_set_irqs(struct nvsim_dev *nd, void __user *uarg)
 			return PTR_ERR(data);
 	}
 
-	mutex_lock(&nd->lock);
-	ret = nvsim_set_irqs_locked(nd, &hdr, data);
-	mutex_unlock(&nd->lock);
+	ret = nvsim_irq_decode(&hdr, data, &req);
+	if (!ret) {
+		mutex_lock(&nd->lock);
+		nvsim_irq_apply_locked(nd, &req);
+		mutex_unlock(&nd->lock);
+	}
+	if (req.ctx)
+		eventfd_ctx_put(req.ctx);
 	kfree(data);
 	return ret;
 }
@@ -882,95 +925,93 @@ static long nvsim_get_device_info(void __user *uarg)
 	return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
 }
 
-static long nvsim_get_region_info(struct nvsim_dev *nd, void __user *uarg)
-{
-	size_t minsz = offsetofend(struct vfio_region_info, offset);
-	struct vfio_info_cap caps = { .buf = NULL, .size = 0 };
-	struct vfio_region_info_cap_type cap_type = {
-		.header.id = VFIO_REGION_INFO_CAP_TYPE,
-		.header.version = 1,
-	};
+/*
+ * GET_REGION_INFO's answer.  A region with a type (EDID, display) has one
+ * capability, its type, which follows the info directly when the caller
+ * left room for it; otherwise argsz says how much room to leave.
+ */
+struct nvsim_region_reply {
 	struct vfio_region_info info;
-	long ret = 0;
+	struct vfio_region_info_cap_type type;
+};
 
-	if (copy_from_user(&info, uarg, minsz))
-		return -EFAULT;
-	if (info.argsz < minsz)
-		return -EINVAL;
-	/* GET_INFO's num_regions does not count a moved display region */
-	if (info.index >= NVSIM_NUM_REGIONS && info.index != nd->plane_region)
-		return -EINVAL;
+/* Size, flags and type (0: none) of region @index */
+static void nvsim_region_describe(struct nvsim_dev *nd, u32 index,
+				  struct nvsim_region_reply *r)
+{
+	const u32 rw = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+	u64 base;
 
-	info.offset = NVSIM_INDEX_TO_OFFSET(info.index);
-	info.size = 0;
-	info.flags = 0;
-	info.cap_offset = 0;
-
-	switch (nvsim_region_kind(nd, info.index)) {
+	switch (nvsim_region_kind(nd, index)) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
-		info.size = NVSIM_PCI_CONFIG_SIZE;
-		info.flags = VFIO_REGION_INFO_FLAG_READ |
-			     VFIO_REGION_INFO_FLAG_WRITE;
+		r->info.size = NVSIM_PCI_CONFIG_SIZE;
+		r->info.flags = rw;
 		break;
 	case VFIO_PCI_BAR0_REGION_INDEX:
-		info.size = NVSIM_BAR0_SIZE;
-		info.flags = VFIO_REGION_INFO_FLAG_READ |
-			     VFIO_REGION_INFO_FLAG_WRITE;
+		r->info.size = NVSIM_BAR0_SIZE;
+		r->info.flags = rw;
 		break;
 	case VFIO_PCI_BAR1_REGION_INDEX:
-		info.size = nd->fb_size;
-		info.flags = VFIO_REGION_INFO_FLAG_READ |
-			     VFIO_REGION_INFO_FLAG_WRITE |
-			     VFIO_REGION_INFO_FLAG_MMAP;
+		r->info.size = nd->fb_size;
+		r->info.flags = rw | VFIO_REGION_INFO_FLAG_MMAP;
 		break;
 	case NVSIM_EDID_REGION_INDEX:
-		info.size = NVSIM_EDID_REGION_SIZE;
-		info.flags = VFIO_REGION_INFO_FLAG_READ |
-			     VFIO_REGION_INFO_FLAG_WRITE;
-		cap_type.type = VFIO_REGION_TYPE_GFX;
-		cap_type.subtype = VFIO_REGION_SUBTYPE_GFX_EDID;
+		r->info.size = NVSIM_EDID_REGION_SIZE;
+		r->info.flags = rw;
+		r->type.type = VFIO_REGION_TYPE_GFX;
+		r->type.subtype = VFIO_REGION_SUBTYPE_GFX_EDID;
 		break;
-	case NVSIM_DISPLAY_REGION_INDEX: {
-		u64 base;
-
+	case NVSIM_DISPLAY_REGION_INDEX:
 		mutex_lock(&nd->lock);
-		info.size = nvsim_display_region_size(nd, &base);
+		r->info.size = nvsim_display_region_size(nd, &base);
 		mutex_unlock(&nd->lock);
-		info.flags = VFIO_REGION_INFO_FLAG_READ |
-			     VFIO_REGION_INFO_FLAG_MMAP;
-		cap_type.type = NVSIM_DISPLAY_REGION_TYPE;
-		cap_type.subtype = NVSIM_DISPLAY_REGION_SUBTYPE;
+		r->info.flags = VFIO_REGION_INFO_FLAG_READ |
+				VFIO_REGION_INFO_FLAG_MMAP;
+		r->type.type = NVSIM_DISPLAY_REGION_TYPE;
+		r->type.subtype = NVSIM_DISPLAY_REGION_SUBTYPE;
 		break;
-	}
 	default:
 		break;	/* unimplemented BARs, ROM, VGA, switched off: size 0 */
 	}
+}
 
-	if (cap_type.type) {
-		ret = vfio_info_add_capability(&caps, &cap_type.header,
-					       sizeof(cap_type));
-		if (ret)
-			return ret;
-		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
-		if (info.argsz < sizeof(info) + caps.size) {
-			info.argsz = sizeof(info) + caps.size;
-			info.cap_offset = 0;
+static long nvsim_get_region_info(struct nvsim_dev *nd, void __user *uarg)
+{
+	size_t minsz = offsetofend(struct vfio_region_info, offset);
+	struct nvsim_region_reply r = { };
+	size_t len = minsz;
+	u32 argsz, index;
+
+	BUILD_BUG_ON(offsetof(struct nvsim_region_reply, type) !=
+		     sizeof(struct vfio_region_info));
+	if (copy_from_user(&r.info, uarg, minsz))
+		return -EFAULT;
+	argsz = r.info.argsz;
+	index = r.info.index;
+	if (argsz < minsz)
+		return -EINVAL;
+	/* GET_INFO's num_regions does not count a moved display region */
+	if (index >= NVSIM_NUM_REGIONS && index != nd->plane_region)
+		return -EINVAL;
+
+	memset(&r, 0, sizeof(r));
+	r.info.argsz = argsz;
+	r.info.index = index;
+	r.info.offset = NVSIM_INDEX_TO_OFFSET(index);
+	nvsim_region_describe(nd, index, &r);
+	if (r.type.type) {
+		r.info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		if (argsz < sizeof(r)) {
+			r.info.argsz = sizeof(r);
 		} else {
-			vfio_info_cap_shift(&caps, sizeof(info));
-			if (copy_to_user(uarg + sizeof(info), caps.buf,
-					 caps.size)) {
-				ret = -EFAULT;
-				goto out_free;
-			}
-			info.cap_offset = sizeof(info);
+			r.type.header.id = VFIO_REGION_INFO_CAP_TYPE;
+			r.type.header.version = 1;
+			r.type.header.next = 0;		/* the only one */
+			r.info.cap_offset = offsetof(typeof(r), type);
+			len = sizeof(r);
 		}
 	}
-
-	if (copy_to_user(uarg, &info, minsz))
-		ret = -EFAULT;
-out_free:
-	kfree(caps.buf);
-	return ret;
+	return copy_to_user(uarg, &r, len) ? -EFAULT : 0;
 }
 
 static long nvsim_get_irq_info(struct nvsim_dev *nd, void __user *uarg)

@@ -999,6 +999,32 @@ static void test_irqs(struct dev *d)
 		   "INTx fires again after unmask");
 		set_irq_eventfd(d, VFIO_PCI_INTX_IRQ_INDEX, -1);
 	}
+	{
+		struct vfio_irq_set hdr = {
+			.argsz = sizeof(hdr),
+			.flags = VFIO_IRQ_SET_DATA_NONE |
+				 VFIO_IRQ_SET_ACTION_MASK,
+			.index = VFIO_PCI_MSI_IRQ_INDEX,
+			.count = 1,
+		};
+
+		ok(ioctl(d->fd, VFIO_DEVICE_SET_IRQS, &hdr) && errno == EINVAL,
+		   "only INTx can be masked");
+		hdr.argsz = 8;
+		hdr.index = VFIO_PCI_INTX_IRQ_INDEX;
+		ok(ioctl(d->fd, VFIO_DEVICE_SET_IRQS, &hdr) && errno == EINVAL,
+		   "SET_IRQS checks argsz");
+		/* TRIGGER with no data and count 0 unwires the eventfd */
+		set_irq_eventfd(d, VFIO_PCI_ERR_IRQ_INDEX, efd);
+		hdr.argsz = sizeof(hdr);
+		hdr.flags = VFIO_IRQ_SET_DATA_NONE |
+			    VFIO_IRQ_SET_ACTION_TRIGGER;
+		hdr.index = VFIO_PCI_ERR_IRQ_INDEX;
+		hdr.count = 0;
+		ok(!ioctl(d->fd, VFIO_DEVICE_SET_IRQS, &hdr) &&
+		   mdev_attr(d->uuid, "nvsim/inject_irq", "err") == -ENODEV,
+		   "count 0 without data unwires the eventfd");
+	}
 	set_irq_eventfd(d, VFIO_PCI_REQ_IRQ_INDEX, -1);
 	close(efd);
 	close(efd2);
