@@ -230,48 +230,15 @@ out_unlock:
 /* dma-buf export of the scanout */
 
 /*
- * Protects every nvsim_dev.dmabufs list and the @nd and @node fields of
- * every struct nvsim_dmabuf.  It is global, not per device, because a
- * dma-buf may outlive its device: nvsim_dmabuf_detach_all() clears @nd
- * under it before the device is freed, and the dma-buf's page_mkwrite,
- * map and release callbacks look at @nd only while holding it.  Order:
- * mmap_lock and the dma-buf's reservation lock -> nvsim_dmabuf_lock ->
- * i_mmap_rwsem (zaps) and the framebuffer xa_lock.
+ * One exported scanout: a view of the framebuffer pages it covers (the
+ * core tracks stores through its mmaps and write-protects it with the
+ * framebuffer), and a reference on each of those pages, so that it stays
+ * valid after the device is gone.
  */
-static DEFINE_MUTEX(nvsim_dmabuf_lock);
-
 struct nvsim_dmabuf {
-	/*
-	 * Immutable after export; every page holds a reference.  @first is
-	 * the framebuffer page index of pages[0], @mapping the dma-buf
-	 * file's, which its mmaps are linked into.
-	 */
-	struct page **pages;
-	unsigned long npages;
-	unsigned long first;
-	struct address_space *mapping;
-
-	/*
-	 * Protected by nvsim_dmabuf_lock: the exporting device, NULL once
-	 * it is gone, and the link in its ->dmabufs while @nd is set.
-	 */
-	struct nvsim_dev *nd;
-	struct list_head node;
+	struct nvsim_fb_view view;	/* @mapping: the dma-buf file's */
+	struct page **pages;		/* view.npages, immutable */
 };
-
-/*
- * The importer's device may write to the pages, and nothing can tell
- * when: have them resent at every STOP_COPY from now on.
- */
-static void nvsim_dmabuf_mark_dma_write(struct nvsim_dmabuf *nb)
-{
-	unsigned long i;
-
-	mutex_lock(&nvsim_dmabuf_lock);
-	for (i = 0; nb->nd && i < nb->npages; i++)
-		nvsim_fb_mark(nb->nd, nb->first + i, NVSIM_FB_DMA_WRITE);
-	mutex_unlock(&nvsim_dmabuf_lock);
-}
 
 static struct sg_table *nvsim_dmabuf_map(struct dma_buf_attachment *at,
 					 enum dma_data_direction dir)
@@ -283,15 +250,21 @@ static struct sg_table *nvsim_dmabuf_map(struct dma_buf_attachment *at,
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table_from_pages(sgt, nb->pages, nb->npages, 0,
-					nb->npages << PAGE_SHIFT, GFP_KERNEL);
+	ret = sg_alloc_table_from_pages(sgt, nb->pages, nb->view.npages, 0,
+					nb->view.npages << PAGE_SHIFT,
+					GFP_KERNEL);
 	if (ret)
 		goto err_free;
 	ret = dma_map_sgtable(at->dev, sgt, dir, 0);
 	if (ret)
 		goto err_table;
+	/*
+	 * The importer's device may write to the pages, and nothing can
+	 * tell when: have them resent at every STOP_COPY from now on.
+	 */
 	if (dir != DMA_TO_DEVICE)
-		nvsim_dmabuf_mark_dma_write(nb);
+		nvsim_fb_view_mark(&nb->view, 0, nb->view.npages,
+				   NVSIM_FB_DMA_WRITE);
 	return sgt;
 
 err_table:
@@ -315,11 +288,8 @@ static void nvsim_dmabuf_release(struct dma_buf *buf)
 	struct nvsim_dmabuf *nb = buf->priv;
 	unsigned long i;
 
-	mutex_lock(&nvsim_dmabuf_lock);
-	if (nb->nd)
-		list_del(&nb->node);
-	mutex_unlock(&nvsim_dmabuf_lock);
-	for (i = 0; i < nb->npages; i++)
+	nvsim_fb_view_detach(&nb->view);
+	for (i = 0; i < nb->view.npages; i++)
 		put_page(nb->pages[i]);
 	kvfree(nb->pages);
 	kfree(nb);
@@ -330,7 +300,7 @@ static vm_fault_t nvsim_dmabuf_vm_fault(struct vm_fault *vmf)
 	struct nvsim_dmabuf *nb = vmf->vma->vm_private_data;
 	struct page *page;
 
-	if (vmf->pgoff >= nb->npages)
+	if (vmf->pgoff >= nb->view.npages)
 		return VM_FAULT_SIGBUS;
 	page = nb->pages[vmf->pgoff];
 	get_page(page);
@@ -341,7 +311,7 @@ static vm_fault_t nvsim_dmabuf_vm_fault(struct vm_fault *vmf)
 /*
  * Like BAR1 mmaps, shared writable dma-buf mmaps are write-notified: the
  * first store to a page after it was mapped, or after the migration
- * stream sent it (nvsim_dmabuf_write_protect()), lands here and marks
+ * stream sent it (nvsim_fb_write_protect()), lands here and marks
  * the framebuffer page dirty.  Once the device is gone there is nothing
  * left to track.
  */
@@ -350,10 +320,7 @@ static vm_fault_t nvsim_dmabuf_vm_mkwrite(struct vm_fault *vmf)
 	struct nvsim_dmabuf *nb = vmf->vma->vm_private_data;
 	struct folio *folio = page_folio(vmf->page);
 
-	mutex_lock(&nvsim_dmabuf_lock);
-	if (nb->nd)
-		nvsim_fb_mark(nb->nd, nb->first + vmf->pgoff, NVSIM_FB_DIRTY);
-	mutex_unlock(&nvsim_dmabuf_lock);
+	nvsim_fb_view_mark(&nb->view, vmf->pgoff, 1, NVSIM_FB_DIRTY);
 	/* our pages have no ->mapping: hand the core a locked folio */
 	folio_lock(folio);
 	return VM_FAULT_LOCKED;
@@ -363,35 +330,6 @@ static const struct vm_operations_struct nvsim_dmabuf_vm_ops = {
 	.fault = nvsim_dmabuf_vm_fault,
 	.page_mkwrite = nvsim_dmabuf_vm_mkwrite,
 };
-
-/* zap framebuffer page @idx in the mmaps of @nd's live dma-bufs */
-void nvsim_dmabuf_write_protect(struct nvsim_dev *nd, unsigned long idx)
-{
-	struct nvsim_dmabuf *nb;
-
-	mutex_lock(&nvsim_dmabuf_lock);
-	list_for_each_entry(nb, &nd->dmabufs, node) {
-		if (idx < nb->first || idx - nb->first >= nb->npages)
-			continue;
-		unmap_mapping_range(nb->mapping,
-				    (loff_t)(idx - nb->first) << PAGE_SHIFT,
-				    PAGE_SIZE, 0);
-	}
-	mutex_unlock(&nvsim_dmabuf_lock);
-}
-
-/* the device is being freed: its dma-bufs live on, untracked */
-void nvsim_dmabuf_detach_all(struct nvsim_dev *nd)
-{
-	struct nvsim_dmabuf *nb, *tmp;
-
-	mutex_lock(&nvsim_dmabuf_lock);
-	list_for_each_entry_safe(nb, tmp, &nd->dmabufs, node) {
-		list_del(&nb->node);
-		nb->nd = NULL;
-	}
-	mutex_unlock(&nvsim_dmabuf_lock);
-}
 
 static int nvsim_dmabuf_mmap(struct dma_buf *buf, struct vm_area_struct *vma)
 {
@@ -459,15 +397,15 @@ long nvsim_get_gfx_dmabuf(struct nvsim_dev *nd, unsigned long arg)
 	nb = kzalloc(sizeof(*nb), GFP_KERNEL);
 	if (!nb)
 		return -ENOMEM;
-	nb->npages = PAGE_ALIGN(p.dmabuf_size) >> PAGE_SHIFT;
-	nb->pages = kvcalloc(nb->npages, sizeof(*nb->pages), GFP_KERNEL);
+	nb->view.npages = PAGE_ALIGN(p.dmabuf_size) >> PAGE_SHIFT;
+	nb->pages = kvcalloc(nb->view.npages, sizeof(*nb->pages), GFP_KERNEL);
 	if (!nb->pages) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
 	first = p.offset >> PAGE_SHIFT;
-	nb->first = first;
-	for (i = 0; i < nb->npages; i++) {
+	nb->view.first = first;
+	for (i = 0; i < nb->view.npages; i++) {
 		struct page *page = nvsim_fb_page(nd, first + i, true);
 
 		if (!page) {
@@ -479,7 +417,7 @@ long nvsim_get_gfx_dmabuf(struct nvsim_dev *nd, unsigned long arg)
 	}
 
 	exp.ops = &nvsim_dmabuf_ops;
-	exp.size = nb->npages << PAGE_SHIFT;
+	exp.size = nb->view.npages << PAGE_SHIFT;
 	exp.flags = O_RDWR;
 	exp.priv = nb;
 	buf = dma_buf_export(&exp);
@@ -492,11 +430,8 @@ long nvsim_get_gfx_dmabuf(struct nvsim_dev *nd, unsigned long arg)
 	 * From here on nvsim_dmabuf_release() owns @nb.  Track it before
 	 * userspace can map it: nothing has written to it yet.
 	 */
-	nb->mapping = buf->file->f_mapping;
-	mutex_lock(&nvsim_dmabuf_lock);
-	nb->nd = nd;
-	list_add(&nb->node, &nd->dmabufs);
-	mutex_unlock(&nvsim_dmabuf_lock);
+	nb->view.mapping = buf->file->f_mapping;
+	nvsim_fb_view_attach(nd, &nb->view);
 	fd = dma_buf_fd(buf, O_CLOEXEC);
 	if (fd < 0)
 		dma_buf_put(buf);

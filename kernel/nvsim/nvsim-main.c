@@ -573,11 +573,12 @@ static int nvsim_init_dev(struct vfio_device *vdev)
 		return -ENOMEM;
 	nd->mdev = mdev;
 	nd->type = type;
+	nd->front = &nvsim_pci_front;
 	nd->driver_version = type->parent->driver_version;
 	nd->fb_size = (u64)type->fb_mb << 20;
 	nd->fb_pages = nd->fb_size >> PAGE_SHIFT;
 	xa_init(&nd->fb);
-	INIT_LIST_HEAD(&nd->dmabufs);
+	INIT_LIST_HEAD(&nd->fb_views);
 	atomic_long_set(&nd->fb_nr_pages, 0);
 	atomic_long_set(&nd->fb_nr_dirty, 0);
 	atomic_set(&nd->mig_fail, NVSIM_MF_NONE);
@@ -605,7 +606,7 @@ static void nvsim_release_dev(struct vfio_device *vdev)
 {
 	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
 
-	nvsim_dmabuf_detach_all(nd);
+	nvsim_fb_views_detach_all(nd);
 	nvsim_fb_free(nd);
 	put_page(nd->blank_page);
 	mutex_destroy(&nd->lock);

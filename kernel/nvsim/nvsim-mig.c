@@ -315,7 +315,8 @@ static int nvsim_mig_load_record(struct nvsim_mig_file *migf)
 	case NVSIM_MIG_REC_CONFIG:
 		memcpy(migf->cfg, payload, len);
 		for (i = 0; i < arg; i++)
-			if (!nvsim_config_offset_ok(le32_to_cpu(migf->cfg[2 * i])))
+			if (!migf->nd->front->config_offset_ok(migf->nd,
+					le32_to_cpu(migf->cfg[2 * i])))
 				return -EINVAL;
 		migf->ncfg = arg;
 		migf->cfg_seen = true;
@@ -586,7 +587,8 @@ static void nvsim_mig_snapshot_locked(struct nvsim_dev *nd,
 		migf->regs[2 * i + 1] = cpu_to_le32(nd->regs[idx]);
 	}
 	migf->nregs = NVSIM_R_COUNT;
-	migf->ncfg = nvsim_config_save(nd, migf->cfg, NVSIM_MIG_MAX_PAIRS);
+	migf->ncfg = nd->front->config_save(nd, migf->cfg,
+					     NVSIM_MIG_MAX_PAIRS);
 }
 
 static int nvsim_mig_apply_locked(struct nvsim_dev *nd,
@@ -601,7 +603,7 @@ static int nvsim_mig_apply_locked(struct nvsim_dev *nd,
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-	ret = nvsim_config_restore_locked(nd, migf->cfg, migf->ncfg);
+	ret = nd->front->config_restore_locked(nd, migf->cfg, migf->ncfg);
 	if (ret)
 		goto out_unlock;
 	for (i = 0; i < migf->nregs; i++) {
@@ -789,9 +791,9 @@ static int nvsim_mig_get_state(struct vfio_device *vdev,
 }
 
 /* bytes of the REGS, CONFIG and END records */
-static u64 nvsim_mig_tail_size(void)
+static u64 nvsim_mig_tail_size(struct nvsim_dev *nd)
 {
-	unsigned int ncfg = min_t(unsigned int, nvsim_config_nr_saved(),
+	unsigned int ncfg = min_t(unsigned int, nd->front->config_nr_saved(nd),
 				  NVSIM_MIG_MAX_PAIRS);
 
 	return 3 * sizeof(struct nvsim_mig_record) +
@@ -831,7 +833,7 @@ int nvsim_mig_data_size(struct nvsim_dev *nd, unsigned long *len)
 	mutex_lock(&nd->lock);
 	migf = nd->saving;
 	if (!migf) {
-		size = sizeof(struct nvsim_mig_header) + nvsim_mig_tail_size() +
+		size = sizeof(struct nvsim_mig_header) + nvsim_mig_tail_size(nd) +
 		       atomic_long_read(&nd->fb_nr_pages) * NVSIM_MIG_PAGE_REC;
 		goto out_unlock;
 	}
@@ -844,7 +846,7 @@ int nvsim_mig_data_size(struct nvsim_dev *nd, unsigned long *len)
 	if (!migf->stop_copy)
 		size += nvsim_mig_nr_resend(nd) * NVSIM_MIG_PAGE_REC;
 	if (!migf->tail_done)
-		size += nvsim_mig_tail_size();
+		size += nvsim_mig_tail_size(nd);
 	mutex_unlock(&migf->lock);
 out_unlock:
 	mutex_unlock(&nd->lock);
@@ -872,25 +874,6 @@ void nvsim_mig_open_locked(struct nvsim_dev *nd)
 
 	nd->vdev.mig_ops = nd->migration ? &nvsim_mig_ops : NULL;
 	nd->vdev.migration_flags = nd->migration ? NVSIM_MIG_FLAGS : 0;
-}
-
-/*
- * nvsim/strict_resuming: a driver that restores its device from the
- * stream may refuse other region accesses until RESUMING ends.  nvsim then
- * fails reads and writes of the BARs and of the device-specific regions
- * with -EIO, what vfio-pci-core returns for a BAR access its device cannot
- * serve.  Config space stays accessible: vfio-pci restores it while the
- * device is RESUMING, and a driver refusing that would fail every QEMU.
- */
-bool nvsim_mig_refuses_rw(struct nvsim_dev *nd)
-{
-	bool refuse;
-
-	mutex_lock(&nd->lock);
-	refuse = nd->strict_resuming &&
-		 nd->mig_state == VFIO_DEVICE_STATE_RESUMING;
-	mutex_unlock(&nd->lock);
-	return refuse;
 }
 
 const struct vfio_migration_ops nvsim_mig_ops = {

@@ -18,116 +18,6 @@
 #define NVSIM_RW_CHUNK	PAGE_SIZE
 
 /* ------------------------------------------------------------------ */
-/* framebuffer pages */
-
-struct page *nvsim_fb_page(struct nvsim_dev *nd, unsigned long idx,
-			   bool alloc)
-{
-	struct page *page, *old;
-
-	if (idx >= nd->fb_pages)
-		return NULL;
-	page = xa_load(&nd->fb, idx);
-	if (page || !alloc)
-		return page;
-
-	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!page)
-		return NULL;
-	old = xa_cmpxchg(&nd->fb, idx, NULL, page, GFP_KERNEL);
-	if (old) {
-		/* lost a race against another allocator, or -ENOMEM */
-		__free_page(page);
-		return xa_is_err(old) ? NULL : old;
-	}
-	atomic_long_inc(&nd->fb_nr_pages);
-	return page;
-}
-
-/* set @mark on a present page; NVSIM_FB_DIRTY is counted */
-void nvsim_fb_mark(struct nvsim_dev *nd, unsigned long idx, xa_mark_t mark)
-{
-	xa_lock(&nd->fb);
-	if (xa_load(&nd->fb, idx) && !xa_get_mark(&nd->fb, idx, mark)) {
-		__xa_set_mark(&nd->fb, idx, mark);
-		if (mark == NVSIM_FB_DIRTY)
-			atomic_long_inc(&nd->fb_nr_dirty);
-	}
-	xa_unlock(&nd->fb);
-}
-
-bool nvsim_fb_test_and_clear_dirty(struct nvsim_dev *nd, unsigned long idx)
-{
-	bool was = false;
-
-	xa_lock(&nd->fb);
-	if (xa_get_mark(&nd->fb, idx, NVSIM_FB_DIRTY)) {
-		__xa_clear_mark(&nd->fb, idx, NVSIM_FB_DIRTY);
-		atomic_long_dec(&nd->fb_nr_dirty);
-		was = true;
-	}
-	xa_unlock(&nd->fb);
-	return was;
-}
-
-void nvsim_fb_free(struct nvsim_dev *nd)
-{
-	struct page *page;
-	unsigned long idx;
-
-	xa_for_each(&nd->fb, idx, page) {
-		put_page(page);
-		cond_resched();
-	}
-	xa_destroy(&nd->fb);
-	atomic_long_set(&nd->fb_nr_pages, 0);
-	atomic_long_set(&nd->fb_nr_dirty, 0);
-}
-
-/*
- * Copy between user memory and the framebuffer at byte offset @off.
- * Reading an untouched page returns zeroes without allocating it.
- * No device lock is held: pages are never freed while the device is open.
- */
-ssize_t nvsim_fb_rw(struct nvsim_dev *nd, u64 off, char __user *ubuf,
-		    size_t count, bool write)
-{
-	size_t done = 0;
-
-	if (off >= nd->fb_size)
-		return -EINVAL;
-	count = min_t(u64, count, nd->fb_size - off);
-
-	while (done < count) {
-		unsigned long idx = (off + done) >> PAGE_SHIFT;
-		size_t poff = (off + done) & ~PAGE_MASK;
-		size_t n = min_t(size_t, PAGE_SIZE - poff, count - done);
-		struct page *page = nvsim_fb_page(nd, idx, write);
-		unsigned long left;
-
-		if (write) {
-			if (!page)
-				return done ? done : -ENOMEM;
-			left = copy_from_user(page_address(page) + poff,
-					      ubuf + done, n);
-			nvsim_fb_mark(nd, idx, NVSIM_FB_DIRTY);
-		} else if (page) {
-			left = copy_to_user(ubuf + done,
-					    page_address(page) + poff, n);
-		} else {
-			left = clear_user(ubuf + done, n);
-		}
-		if (left)
-			return done ? done : -EFAULT;
-		done += n;
-		if (fatal_signal_pending(current))
-			return done;
-		cond_resched();
-	}
-	return done;
-}
-
-/* ------------------------------------------------------------------ */
 /* PCI config space */
 
 #define NVSIM_BAR1_FLAGS	(PCI_BASE_ADDRESS_SPACE_MEMORY |	\
@@ -252,7 +142,7 @@ static const unsigned int nvsim_cfg_saved[] = {
 };
 
 /* fill (offset, value) pairs, returns the number of pairs */
-int nvsim_config_save(struct nvsim_dev *nd, __le32 *pairs, int max)
+static int nvsim_config_save(struct nvsim_dev *nd, __le32 *pairs, int max)
 {
 	int i;
 
@@ -265,13 +155,13 @@ int nvsim_config_save(struct nvsim_dev *nd, __le32 *pairs, int max)
 }
 
 /* pairs in the migration stream's CONFIG record */
-unsigned int nvsim_config_nr_saved(void)
+static unsigned int nvsim_config_nr_saved(struct nvsim_dev *nd)
 {
 	return ARRAY_SIZE(nvsim_cfg_saved);
 }
 
 /* is @off a config dword the migration stream may carry? */
-bool nvsim_config_offset_ok(u32 off)
+static bool nvsim_config_offset_ok(struct nvsim_dev *nd, u32 off)
 {
 	unsigned int j;
 
@@ -281,14 +171,14 @@ bool nvsim_config_offset_ok(u32 off)
 	return false;
 }
 
-int nvsim_config_restore_locked(struct nvsim_dev *nd, const __le32 *pairs,
-				unsigned int n)
+static int nvsim_config_restore_locked(struct nvsim_dev *nd,
+				       const __le32 *pairs, unsigned int n)
 {
 	unsigned int i;
 
 	/* validate everything before touching the device */
 	for (i = 0; i < n; i++)
-		if (!nvsim_config_offset_ok(le32_to_cpu(pairs[2 * i])))
+		if (!nvsim_config_offset_ok(nd, le32_to_cpu(pairs[2 * i])))
 			return -EINVAL;
 	for (i = 0; i < n; i++) {
 		u32 off = le32_to_cpu(pairs[2 * i]);
@@ -300,35 +190,15 @@ int nvsim_config_restore_locked(struct nvsim_dev *nd, const __le32 *pairs,
 	return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* BAR0 registers */
-
-static const u32 nvsim_reg_offsets[NVSIM_R_COUNT] = {
-	[NVSIM_R_SCRATCH] = NVSIM_REG_SCRATCH,
-	[NVSIM_R_HEAD0_ENABLE] = NVSIM_REG_HEAD0_ENABLE,
-	[NVSIM_R_HEAD0_WIDTH] = NVSIM_REG_HEAD0_WIDTH,
-	[NVSIM_R_HEAD0_HEIGHT] = NVSIM_REG_HEAD0_HEIGHT,
-	[NVSIM_R_HEAD0_STRIDE] = NVSIM_REG_HEAD0_STRIDE,
-	[NVSIM_R_HEAD0_FORMAT] = NVSIM_REG_HEAD0_FORMAT,
-	[NVSIM_R_HEAD0_FB_OFFSET_LO] = NVSIM_REG_HEAD0_FB_OFFSET_LO,
-	[NVSIM_R_HEAD0_FB_OFFSET_HI] = NVSIM_REG_HEAD0_FB_OFFSET_HI,
-	[NVSIM_R_CURSOR_ENABLE] = NVSIM_REG_CURSOR_ENABLE,
-	[NVSIM_R_CURSOR_X] = NVSIM_REG_CURSOR_X,
-	[NVSIM_R_CURSOR_Y] = NVSIM_REG_CURSOR_Y,
+const struct nvsim_front_ops nvsim_pci_front = {
+	.config_save		= nvsim_config_save,
+	.config_nr_saved	= nvsim_config_nr_saved,
+	.config_offset_ok	= nvsim_config_offset_ok,
+	.config_restore_locked	= nvsim_config_restore_locked,
 };
 
-bool nvsim_reg_is_writable(u32 offset, unsigned int *idx)
-{
-	unsigned int i;
-
-	for (i = 0; i < NVSIM_R_COUNT; i++) {
-		if (nvsim_reg_offsets[i] == offset) {
-			*idx = i;
-			return true;
-		}
-	}
-	return false;
-}
+/* ------------------------------------------------------------------ */
+/* BAR0 registers */
 
 /*
  * @off is dword aligned.  The EDID registers show the EDID region's
@@ -496,7 +366,7 @@ static ssize_t nvsim_rw(struct vfio_device *vdev, char __user *buf,
 
 	if (*ppos < 0 || !count)
 		return -EINVAL;
-	if (index != VFIO_PCI_CONFIG_REGION_INDEX && nvsim_mig_refuses_rw(nd))
+	if (index != VFIO_PCI_CONFIG_REGION_INDEX && nvsim_io_refused(nd))
 		return -EIO;
 
 	switch (index) {
@@ -596,20 +466,6 @@ static const struct vm_operations_struct nvsim_fb_vm_ops = {
 };
 
 /*
- * Zap every PTE of framebuffer page @idx, in BAR1 mmaps and in dma-buf
- * mmaps, so that the next store to it goes through page_mkwrite again.
- */
-void nvsim_fb_write_protect(struct nvsim_dev *nd, unsigned long idx)
-{
-	struct address_space *mapping = READ_ONCE(nd->fb_mapping);
-
-	if (mapping)
-		unmap_mapping_range(mapping, (loff_t)idx << PAGE_SHIFT,
-				    PAGE_SIZE, 0);
-	nvsim_dmabuf_write_protect(nd, idx);
-}
-
-/*
  * The display region follows head 0: its offset 0 is the current scanout
  * start, so its pages are looked up at fault time, and every mapping of
  * it is zapped when the scanout moves (nvsim_display_zap_locked()).  The
@@ -654,17 +510,6 @@ out_unlock:
 static const struct vm_operations_struct nvsim_display_vm_ops = {
 	.fault = nvsim_display_vm_fault,
 };
-
-void nvsim_display_zap_locked(struct nvsim_dev *nd)
-{
-	struct address_space *mapping = READ_ONCE(nd->fb_mapping);
-
-	lockdep_assert_held(&nd->lock);
-	if (mapping)
-		unmap_mapping_range(mapping,
-				    NVSIM_INDEX_TO_OFFSET(nd->plane_region),
-				    NVSIM_INDEX_TO_OFFSET(1), 0);
-}
 
 int nvsim_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 {

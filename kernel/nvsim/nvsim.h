@@ -13,8 +13,9 @@
  *				params, migration state
  *   nvsim_mig_file.lock	per migration data fd: its state and the
  *				staging buffer's bounds
- *   nvsim_dmabuf_lock		global, in nvsim-display.c: the lists of
- *				live dma-bufs, each dma-buf's device
+ *   nvsim_view_lock		global, in nvsim-core.c: the lists of
+ *				framebuffer views (dma-bufs), each view's
+ *				device
  *   i_mmap_rwsem, page table locks (zaps, PTE installs)
  *   nvsim_dev.fb xa_lock	framebuffer page xarray and its marks
  *
@@ -24,7 +25,7 @@
  * region's fault handler takes nvsim_dev.lock and installs its PTE under
  * it, so a scanout move (which zaps under nvsim_dev.lock) cannot miss it.
  * The BAR1 and dma-buf page fault handlers only take the xarray lock;
- * the dma-buf page_mkwrite handler takes nvsim_dmabuf_lock, then the
+ * the dma-buf page_mkwrite handler takes nvsim_view_lock, then the
  * xarray lock.
  */
 #ifndef NVSIM_H
@@ -146,6 +147,7 @@ struct nvsim_dev {
 	struct vfio_device vdev;	/* must be first */
 	struct mdev_device *mdev;
 	const struct nvsim_type *type;
+	const struct nvsim_front_ops *front;	/* immutable */
 	/* of the mdev's parent; written to and checked in migration headers */
 	const char *driver_version;
 	u64 fb_size;
@@ -169,13 +171,13 @@ struct nvsim_dev {
 	/* zero page shown by the display region beyond the framebuffer */
 	struct page *blank_page;
 	/*
-	 * Live dma-bufs exported from this device (struct nvsim_dmabuf),
-	 * protected by nvsim_dmabuf_lock.  Stores through their mmaps are
-	 * write-notified like BAR1's, and a page sent by the migration
-	 * stream is write-protected in them too.  nvsim_release_dev()
-	 * detaches the dma-bufs that outlive the device.
+	 * Views of the framebuffer other than the device fd's mmaps (the
+	 * exported dma-bufs), protected by nvsim_view_lock in nvsim-core.c.
+	 * Stores through their mmaps are write-notified like BAR1's, and a
+	 * page sent by the migration stream is write-protected in them too.
+	 * nvsim_release_dev() detaches the views that outlive the device.
 	 */
-	struct list_head dmabufs;
+	struct list_head fb_views;
 
 	/* one-shot failure injection, enum nvsim_mig_fail; lockless */
 	atomic_t mig_fail;
@@ -236,7 +238,58 @@ static inline struct nvsim_dev *vdev_to_nvsim(struct vfio_device *vdev)
 
 extern const struct vfio_migration_ops nvsim_mig_ops;
 
-/* nvsim-pci.c */
+/* nvsim-core.c: the framebuffer, its mappings and views */
+struct page *nvsim_fb_page(struct nvsim_dev *nd, unsigned long idx,
+			   bool alloc);
+void nvsim_fb_mark(struct nvsim_dev *nd, unsigned long idx, xa_mark_t mark);
+bool nvsim_fb_test_and_clear_dirty(struct nvsim_dev *nd, unsigned long idx);
+void nvsim_fb_free(struct nvsim_dev *nd);
+ssize_t nvsim_fb_rw(struct nvsim_dev *nd, u64 off, char __user *ubuf,
+		    size_t count, bool write);
+void nvsim_fb_write_protect(struct nvsim_dev *nd, unsigned long idx);
+void nvsim_display_zap_locked(struct nvsim_dev *nd);
+
+/*
+ * A view of framebuffer pages [@first, @first + @npages) mapped through
+ * @mapping, e.g. an exported dma-buf: stores through it are tracked and
+ * it is write-protected with the framebuffer while its device lives.
+ */
+struct nvsim_fb_view {
+	struct address_space *mapping;	/* these three: set before attach */
+	unsigned long first;
+	unsigned long npages;
+	/* protected by nvsim_view_lock (nvsim-core.c) */
+	struct nvsim_dev *nd;		/* NULL once detached */
+	struct list_head node;		/* in nd->fb_views while @nd is set */
+};
+
+void nvsim_fb_view_attach(struct nvsim_dev *nd, struct nvsim_fb_view *v);
+void nvsim_fb_view_detach(struct nvsim_fb_view *v);
+void nvsim_fb_view_mark(struct nvsim_fb_view *v, unsigned long pgoff,
+			unsigned long n, xa_mark_t mark);
+void nvsim_fb_views_detach_all(struct nvsim_dev *nd);
+
+/* nvsim-core.c: registers a migration carries; refused region I/O */
+bool nvsim_reg_is_writable(u32 offset, unsigned int *idx);
+bool nvsim_io_refused(struct nvsim_dev *nd);
+
+/*
+ * What a device's front end does for the parts that sit on the core:
+ * only it knows its config space, which migration saves and restores.
+ * nvsim-pci.c is the front end of nvsim's mdevs (nvsim_pci_front).
+ */
+struct nvsim_front_ops {
+	/* save the migratable config dwords as (offset, value) pairs */
+	int (*config_save)(struct nvsim_dev *nd, __le32 *pairs, int max);
+	/* how many config_save() produces, at most */
+	unsigned int (*config_nr_saved)(struct nvsim_dev *nd);
+	/* may an incoming stream carry config dword @off? */
+	bool (*config_offset_ok)(struct nvsim_dev *nd, u32 off);
+	int (*config_restore_locked)(struct nvsim_dev *nd,
+				     const __le32 *pairs, unsigned int n);
+};
+
+/* nvsim-pci.c: the PCI function (config space, BARs, irqs, ioctls) */
 void nvsim_reset_locked(struct nvsim_dev *nd);
 ssize_t nvsim_read(struct vfio_device *vdev, char __user *buf,
 		   size_t count, loff_t *ppos);
@@ -248,23 +301,7 @@ int nvsim_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
 void nvsim_irqs_release_locked(struct nvsim_dev *nd);
 int nvsim_signal_irq(struct nvsim_dev *nd, unsigned int index);
 void nvsim_config_init(struct nvsim_dev *nd);
-int nvsim_config_save(struct nvsim_dev *nd, __le32 *pairs, int max);
-int nvsim_config_restore_locked(struct nvsim_dev *nd, const __le32 *pairs,
-				unsigned int n);
-bool nvsim_config_offset_ok(u32 off);
-unsigned int nvsim_config_nr_saved(void);
-bool nvsim_reg_is_writable(u32 offset, unsigned int *idx);
-
-/* framebuffer pages */
-struct page *nvsim_fb_page(struct nvsim_dev *nd, unsigned long idx,
-			   bool alloc);
-void nvsim_fb_mark(struct nvsim_dev *nd, unsigned long idx, xa_mark_t mark);
-bool nvsim_fb_test_and_clear_dirty(struct nvsim_dev *nd, unsigned long idx);
-void nvsim_fb_free(struct nvsim_dev *nd);
-void nvsim_fb_write_protect(struct nvsim_dev *nd, unsigned long idx);
-void nvsim_display_zap_locked(struct nvsim_dev *nd);
-ssize_t nvsim_fb_rw(struct nvsim_dev *nd, u64 off, char __user *ubuf,
-		    size_t count, bool write);
+extern const struct nvsim_front_ops nvsim_pci_front;
 
 /* nvsim-display.c */
 long nvsim_query_gfx_plane(struct nvsim_dev *nd, unsigned long arg);
@@ -275,13 +312,10 @@ ssize_t nvsim_edid_rw(struct nvsim_dev *nd, u64 off, char __user *ubuf,
 		      size_t count, bool write);
 u64 nvsim_display_region_size(struct nvsim_dev *nd, u64 *fb_offset);
 void nvsim_edid_reset_locked(struct nvsim_dev *nd);
-void nvsim_dmabuf_write_protect(struct nvsim_dev *nd, unsigned long idx);
-void nvsim_dmabuf_detach_all(struct nvsim_dev *nd);
 
 /* nvsim-mig.c */
 void nvsim_mig_reset_locked(struct nvsim_dev *nd);
 void nvsim_mig_open_locked(struct nvsim_dev *nd);
-bool nvsim_mig_refuses_rw(struct nvsim_dev *nd);
 int nvsim_mig_data_size(struct nvsim_dev *nd, unsigned long *len);
 
 #endif /* NVSIM_H */
