@@ -8,12 +8,20 @@
  * properties ask for before vfio-pci opens the device, and puts back what
  * it found on a vGPU that someone else made once it lets go of it.
  *
+ * QEMU lets go of a vGPU itself on unplug or a failed start, but not when
+ * it quits or dies: the process ends with the vGPU open.  For that case a
+ * small helper (/bin/sh) waits on a socket only QEMU holds; at its end,
+ * unless QEMU said "done", it writes the old value back, retrying while
+ * the driver still sees the vGPU open (the kernel closes QEMU's files in
+ * no particular order).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/error-report.h"
+#include "qemu/sockets.h"
 #include "hw/vgpu/vgpu-backend.h"
 #include "hw/vgpu/vgpu-params.h"
 #include "hw/vgpu/vgpu-sysfs.h"
@@ -159,6 +167,66 @@ static const char *vgpu_params_why(int err)
     return "the driver refused them";
 }
 
+/* $1 UUID, $2 attribute, $3 value to put back */
+static const char params_helper_script[] =
+    "trap '' HUP INT QUIT TERM; done=; "
+    "while read -r m; do [ \"$m\" != done ] || done=1; done; "
+    "[ -z \"$done\" ] || exit 0; i=0; "
+    "until { printf '%s' \"$3\" >\"$2\"; } 2>/dev/null; do "
+    "i=$((i + 1)); if [ $i -ge 100 ]; then "
+    "echo \"nv-vgpu: could not put back the plugin parameters '$3' of vGPU "
+    "$1 ($2)\" >&2; exit 1; fi; sleep 0.05; done";
+
+/* In the helper, between fork and exec: async-signal-safe calls only. */
+static void params_helper_setup(gpointer unused)
+{
+    struct sigaction ign = { .sa_handler = SIG_IGN };
+    sigset_t none;
+
+    /* Outlive QEMU's process group and the signals that end it. */
+    setsid();
+    sigaction(SIGHUP, &ign, NULL);
+    sigaction(SIGINT, &ign, NULL);
+    sigaction(SIGQUIT, &ign, NULL);
+    sigaction(SIGTERM, &ign, NULL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void params_helper_start(VgpuHost *h)
+{
+    /* The driver wants something to parse: a space clears everything. */
+    const char *value = *h->params_restore ? h->params_restore : " ";
+    const char *argv[] = {
+        "/bin/sh", "-c", params_helper_script, "nv-vgpu-params", h->uuid,
+        h->params_path, value, NULL
+    };
+    g_autoptr(GError) gerr = NULL;
+    int fds[2];
+
+    if (qemu_socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
+        warn_report("nv-vgpu: cannot make a socket pair (%s): if QEMU ends "
+                    "with vGPU %s in use, its plugin parameters stay "
+                    "QEMU's", strerror(errno), h->uuid);
+        return;
+    }
+    /* Without G_SPAWN_DO_NOT_REAP_CHILD the helper is not our child. */
+    if (!g_spawn_async_with_fds(NULL, (char **)argv, NULL,
+                                G_SPAWN_STDOUT_TO_DEV_NULL,
+                                params_helper_setup, NULL, NULL,
+                                fds[1], -1, -1, &gerr)) {
+        close(fds[0]);
+        close(fds[1]);
+        warn_report("nv-vgpu: cannot start the helper that puts back the "
+                    "plugin parameters of vGPU %s when QEMU ends (%s): if "
+                    "QEMU ends with the vGPU in use, they stay QEMU's",
+                    h->uuid, gerr->message);
+        return;
+    }
+    close(fds[1]);
+    h->params_helper = fds[0];
+}
+
 bool vgpu_host_apply_params(VgpuHost *h, GStrv params, Error **errp)
 {
     g_autofree char *path = vgpu_host_path(h->root, "%s/nvidia/vgpu_params",
@@ -193,6 +261,7 @@ bool vgpu_host_apply_params(VgpuHost *h, GStrv params, Error **errp)
         h->params_path = g_steal_pointer(&path);
         h->params_restore = g_steal_pointer(&before);
         h->params_in_force = vgpu_sysfs_read_opt(h->params_path);
+        params_helper_start(h);
     } else {
         h->params_in_force = vgpu_sysfs_read_opt(path);
     }
@@ -213,5 +282,14 @@ void vgpu_host_restore_params(VgpuHost *h)
         warn_reportf_err(err, "nv-vgpu: could not put back the plugin "
                          "parameters '%s' of vGPU %s: ", h->params_restore,
                          h->uuid);
+    }
+    /* Whatever came of it: the vGPU may be someone else's again now. */
+    if (h->params_helper >= 0) {
+        if (RETRY_ON_EINTR(send(h->params_helper, "done\n", 5,
+                                MSG_NOSIGNAL)) != 5) {
+            /* the helper is gone: nothing left to stop */
+        }
+        close(h->params_helper);
+        h->params_helper = -1;
     }
 }

@@ -661,6 +661,24 @@ static char *mdev_params(const char *uuid)
     return g_strchomp(value);
 }
 
+/* Wait up to 10 s for the vGPU's plugin parameters to read @want. */
+static bool mdev_params_wait(const char *uuid, const char *want)
+{
+    g_autofree char *value = NULL;
+
+    for (int i = 0; i < 1000; i++) {
+        g_free(value);
+        value = mdev_params(uuid);
+        if (!strcmp(value, want)) {
+            return true;
+        }
+        g_usleep(10 * 1000);
+    }
+    g_printerr("vGPU %s: plugin parameters '%s', not '%s'\n", uuid, value,
+               want);
+    return false;
+}
+
 static uint64_t mdev_frame_rate(const char *uuid)
 {
     g_autofree char *path = g_strdup_printf(MDEV_DEVICES "/%s/nvsim/"
@@ -699,7 +717,6 @@ static void test_nvsim_params_existing(void)
     g_autofree char *out = NULL;
     QTestState *qts;
     QDict *v, *params;
-    int i;
 
     if (nvsim_skip_test()) {
         return;
@@ -735,17 +752,30 @@ static void test_nvsim_params_existing(void)
 
     /* unplugged: the vGPU is closed, and its parameters put back */
     qpci_unplug_acpi_device_test(qts, "gpu0", 5);
-    for (i = 0; i < 100; i++) {
-        g_free(value);
-        value = mdev_params(uuid);
-        if (!strcmp(value, "enable_uvm=1")) {
-            break;
-        }
-        g_usleep(10 * 1000);
-    }
-    g_assert_cmpstr(value, ==, "enable_uvm=1");
+    g_assert_true(mdev_params_wait(uuid, "enable_uvm=1"));
     qtest_quit(qts);
+
+    /* QEMU quits with the vGPU open: its helper puts them back. */
+    qts = qtest_initf("-machine q35 -nodefaults -device nv-vgpu,id=gpu0,"
+                      "sysfsdev=" MDEV_DEVICES "/%s,"
+                      "vgpu-params=disable_vnc=1,display=off", uuid);
+    g_free(value);
+    value = mdev_params(uuid);
+    g_assert_cmpstr(value, ==, "disable_vnc=1");
+    qtest_quit(qts);
+    g_assert_true(mdev_params_wait(uuid, "enable_uvm=1"));
+
+    /* nothing before: nothing after */
     mdev_attr_write(uuid, "nvidia/vgpu_params", " ");
+    qts = qtest_initf("-machine q35 -nodefaults -device nv-vgpu,id=gpu0,"
+                      "sysfsdev=" MDEV_DEVICES "/%s,"
+                      "frame-rate-limiter=on", uuid);
+    g_assert_cmpuint(mdev_frame_rate(uuid), ==, 45);
+    g_free(value);
+    value = mdev_params(uuid);
+    g_assert_cmpstr(value, ==, "frame_rate_limiter=1");
+    qtest_quit(qts);
+    g_assert_true(mdev_params_wait(uuid, ""));
     nvsim_remove(uuid);
 }
 

@@ -61,6 +61,7 @@ struct VgpuHost {
     char *params_in_force;  /* as the driver showed them before the open */
     char *params_path;      /* with params_restore: where to write it */
     char *params_restore;   /* found on a vGPU not ours; NULL: nothing */
+    int params_helper;      /* socket to the helper that restores it; -1 */
 };
 
 extern const VgpuBackendOps vgpu_mdev_backend;
@@ -72,6 +73,7 @@ static inline void vgpu_host_init(VgpuHost *h, const VgpuBackendOps *ops,
     h->ops = ops;
     h->root = g_strdup(root ? root : "");
     h->profile.available = -1;
+    h->params_helper = -1;
 }
 
 /*

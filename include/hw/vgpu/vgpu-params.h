@@ -29,13 +29,17 @@ bool vgpu_params_has(GStrv params, const char *key, const char *value);
 /*
  * Before the VFIO device is opened: note whether the vGPU has plugin
  * parameters and, if @params is not empty, write them, remembering the
- * previous value of a vGPU QEMU did not create (h->params_restore).  The
- * driver's refusal is an error saying why.  h->params_in_force is what
- * the driver shows afterwards.
+ * previous value of a vGPU QEMU did not create (h->params_restore) and
+ * starting a helper that writes it back if QEMU ends without letting go
+ * of the vGPU first.  The driver's refusal is an error saying why.
+ * h->params_in_force is what the driver shows afterwards.
  */
 bool vgpu_host_apply_params(VgpuHost *h, GStrv params, Error **errp);
 
-/* Write back h->params_restore, once the VFIO device is closed. */
+/*
+ * Write back h->params_restore, once the VFIO device is closed, and tell
+ * the helper that it is done.
+ */
 void vgpu_host_restore_params(VgpuHost *h);
 
 #endif
