@@ -49,8 +49,8 @@ static void vgpu_health_error(void *opaque)
     path = object_get_canonical_path(OBJECT(s));
     /* The event first: it says why the VM stops. */
     qapi_event_send_vgpu_error(DEVICE(s)->id ?: "", path, s->host.uuid,
-                               s->host.parent ?: "", s->host.profile.type_id,
-                               s->on_error, s->health.error.count);
+                               s->host.parent ?: "",
+                               s->host.profile.type_id ?: "", s->on_error, s->health.error.count);
     if (s->on_error == VGPU_ERROR_POLICY_STOP) {
         error_report("nv-vgpu %s: the host driver reports an unrecoverable "
                      "error of vGPU %s; stopping the VM (on-error=stop)",
@@ -78,7 +78,8 @@ static void vgpu_health_request(void *opaque)
     path = object_get_canonical_path(OBJECT(s));
     qapi_event_send_vgpu_request(DEVICE(s)->id ?: "", path, s->host.uuid,
                                  s->host.parent ?: "",
-                                 s->host.profile.type_id, s->on_request,
+                                 s->host.profile.type_id ?: "",
+                                 s->on_request,
                                  s->health.request.count);
     if (s->on_request == VGPU_REQUEST_POLICY_REPORT) {
         warn_report("nv-vgpu %s: the host asks for vGPU %s back; it stays "
