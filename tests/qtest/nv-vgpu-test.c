@@ -790,7 +790,6 @@ static void test_nvsim_params_created(void)
     g_autofree char *value = NULL;
     QTestState *qts;
     QDict *v;
-    int before;
 
     if (nvsim_skip_test()) {
         return;
@@ -810,28 +809,27 @@ static void test_nvsim_params_created(void)
     qtest_quit(qts);
     g_assert_true(mdev_wait_gone(uuid));
 
-    before = mdev_count();
+    /* UUIDs of our own: other tests may create mdevs meanwhile */
     assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-63,display=on,"
-                   "vgpu-params=disable_vnc=1", false,
+                   "uuid=" UUID1 ",vgpu-params=disable_vnc=1", false,
                    "display=on asks for a console, but the vGPU's plugin "
                    "parameters have disable_vnc=1, which switches its "
                    "console off; drop one of them");
     assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-63,"
-                   "vgpu-params=no_such_key=1", false,
+                   "uuid=" UUID2 ",vgpu-params=no_such_key=1", false,
                    "refused plugin parameters 'no_such_key=1' (");
     assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-63,"
-                   "vgpu-params=no_such_key=1", false,
+                   "uuid=" UUID2 ",vgpu-params=no_such_key=1", false,
                    "/nvidia/vgpu_params: Invalid argument): it does not know "
                    "a key or does not take a value");
     /* the 1B profile's limit holds with the limiter on */
     assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-157,"
-                   "frame-rate-limiter=on,console-fps=50", false,
-                   "console-fps=50 is outside 1 to 45, the frame rate limit "
-                   "of vGPU profile GRID P4-1B");
-    for (int i = 0; i < 1000 && mdev_count() != before; i++) {
-        g_usleep(10 * 1000);
-    }
-    g_assert_cmpint(mdev_count(), ==, before);
+                   "uuid=" UUID1 ",frame-rate-limiter=on,console-fps=50",
+                   false, "console-fps=50 is outside 1 to 45, the frame rate "
+                   "limit of vGPU profile GRID P4-1B");
+    /* each was created, then removed */
+    g_assert_true(mdev_wait_gone(UUID1));
+    g_assert_true(mdev_wait_gone(UUID2));
 }
 
 /*
