@@ -616,19 +616,19 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
         "same driver branch, default), version (the same version) or any");
     object_class_property_set_description(klass, "on-error",
         "What the vGPU's error interrupt does besides a VGPU_ERROR event: "
-        "stop the VM (stop, the default, as vfio-pci) or nothing (report)");
+        "stop the VM (stop, as vfio-pci) or nothing (report)");
     object_class_property_set_description(klass, "on-request",
         "What the host's request for the vGPU does besides a VGPU_REQUEST "
-        "event: unplug the device (unplug, the default, as vfio-pci) or "
-        "nothing (report)");
+        "event: unplug the device (unplug, as vfio-pci) or nothing "
+        "(report)");
     object_class_property_set_description(klass, "vgpu-params",
         "NVIDIA plugin parameters written to nvidia/vgpu_params before the "
         "vGPU is opened: key=value items separated by ':' (or ',,' on the "
         "command line), e.g. frame_rate_limiter=0:disable_vnc=1");
     object_class_property_set_description(klass, "frame-rate-limiter",
         "The vGPU's frame rate limiter (plugin parameter "
-        "frame_rate_limiter): on, off, or auto (the default: the driver's "
-        "or the vGPU's setting)");
+        "frame_rate_limiter): on, off, or auto (as the driver or the vGPU "
+        "has it)");
     object_class_property_set_description(klass, "x-host-root",
         "Prefix for every host sysfs and /dev path (TESTING ONLY)");
     object_class_property_set_description(klass, "x-stop-at",

@@ -115,6 +115,13 @@ static void test_help(void)
     g_assert_nonnull(strstr(out, "uuid=<str>             - UUID of the vGPU"));
     g_assert_nonnull(strstr(out, "sysfsdev=<str>"));
     g_assert_nonnull(strstr(out, "vgpu-profile=<string>  - Profile name"));
+    g_assert_nonnull(strstr(out, "on-error=<VgpuErrorPolicy> - "));
+    g_assert_nonnull(strstr(out, "(report) (default: stop)\n"));
+    g_assert_nonnull(strstr(out, "on-request=<VgpuRequestPolicy> - "));
+    g_assert_nonnull(strstr(out, "(report) (default: unplug)\n"));
+    g_assert_nonnull(strstr(out, "vgpu-params=<str>      - NVIDIA plugin "
+                            "parameters"));
+    g_assert_nonnull(strstr(out, "frame-rate-limiter=<OnOffAuto> - "));
     /* nv-vgpu's real default: migrate if the vGPU can */
     line = strstr(out, "enable-migration=<OnOffAuto>");
     g_assert_nonnull(line);
