@@ -50,7 +50,8 @@ static void vgpu_health_error(void *opaque)
     /* The event first: it says why the VM stops. */
     qapi_event_send_vgpu_error(DEVICE(s)->id ?: "", path, s->host.uuid,
                                s->host.parent ?: "",
-                               s->host.profile.type_id ?: "", s->on_error, s->health.error.count);
+                               s->host.profile.type_id ?: "", s->on_error,
+                               s->health.error.count);
     if (s->on_error == VGPU_ERROR_POLICY_STOP) {
         error_report("nv-vgpu %s: the host driver reports an unrecoverable "
                      "error of vGPU %s; stopping the VM (on-error=stop)",
