@@ -40,7 +40,7 @@ def main():
     say('== mdevctl start -u %s -p nvsim -t %s (GRID P4-1Q)' % (u1,
                                                                lt.TYPE_1Q))
     xml = lh.domain_xml('vgpu-demo', u1, qtest=lt.qtest_path('demo-d1'),
-                        vnc_port=5901, websocket=5701)
+                        vnc_port=5901, websocket=5701, ramfb=True)
     say('== the domain: libvirt\'s mdev hostdev, driver overridden to '
         'nv-vgpu')
     for line in xml.splitlines():
@@ -52,6 +52,10 @@ def main():
     info = d1.virsh('qemu-monitor-command', 'vgpu-demo', '--hmp',
                     'info vgpus').stdout
     say('\n'.join('   ' + l for l in info.rstrip().splitlines()))
+    boot = lt.wait_boot_display(d1, 'vgpu-demo')
+    say('== the boot display (ramfb=\'on\'): SeaBIOS drew its %dx%d text '
+        'screen on the vGPU\'s console (libvirt-boot-display.png); head 0 '
+        'takes over when the guest\'s driver sets a mode' % boot[:2])
     guest = lt.Guest(d1, 'vgpu-demo', lt.qtest_path('demo-d1'))
     card = guest.draw(['NV-VGPU HEAD 0', 'LIBVIRT'])
     shot = lt.screenshot(d1, 'vgpu-demo', 'libvirt-virsh-screenshot.png')
@@ -94,8 +98,9 @@ def main():
     d1.virsh('undefine', 'vgpu-demo')
     for u in (u1, u2):
         lh.remove_mdev(u)
-    say('== pictures: libvirt-virsh-screenshot.png, libvirt-novnc.png '
-        '(Chromium), libvirt-destination.png')
+    say('== pictures: libvirt-boot-display.png, '
+        'libvirt-virsh-screenshot.png, libvirt-novnc.png (Chromium), '
+        'libvirt-destination.png')
     return 0 if ok and same else 1
 
 

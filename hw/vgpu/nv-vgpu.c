@@ -62,6 +62,14 @@ static bool nv_vgpu_check_options(NvVgpuState *s, Error **errp)
                    "or profile to create on it");
         return false;
     }
+    if (s->ramfb && vdev->display == ON_OFF_AUTO_OFF) {
+        error_setg(errp, "ramfb=on shows the boot display on head 0's "
+                   "console, which display=off turns off");
+        return false;
+    }
+    if (s->ramfb && !vgpu_ramfb_check(DEVICE(s)->hotplugged, errp)) {
+        return false;
+    }
     if (s->mdev_uuid) {
         if (qemu_uuid_parse(s->mdev_uuid, &uuid) < 0) {
             error_setg(errp, "uuid=%s is not a valid UUID: expected 32 hex "
@@ -146,6 +154,8 @@ static bool nv_vgpu_display_init(NvVgpuState *s, Error **errp)
         .yres = vdev->display_yres,
         .follow_viewer = s->monitor_follows_viewer,
         .warn_interval_ms = s->console_warn_interval_ms,
+        .ramfb = s->ramfb,
+        .owner = DEVICE(s)->id ?: s->host.uuid,
     };
 
     return vgpu_display_init(&s->display, DEVICE(s), &vdev->vbasedev, &cfg,
@@ -550,6 +560,7 @@ static const Property nv_vgpu_properties[] = {
     DEFINE_PROP_STRING("vgpu-params", NvVgpuState, params_str),
     DEFINE_PROP_ON_OFF_AUTO("frame-rate-limiter", NvVgpuState,
                             frame_rate_limiter, ON_OFF_AUTO_AUTO),
+    DEFINE_PROP_BOOL("ramfb", NvVgpuState, ramfb, false),
 };
 
 static void nv_vgpu_class_init(ObjectClass *klass, void *data)
@@ -629,6 +640,10 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
         "The vGPU's frame rate limiter (plugin parameter "
         "frame_rate_limiter): on, off, or auto (as the driver or the vGPU "
         "has it)");
+    object_class_property_set_description(klass, "ramfb",
+        "Show the VM's boot display (ramfb: firmware, boot loader, early "
+        "boot) on head 0's console while head 0 is off; one device per "
+        "VM, not hot-pluggable");
     object_class_property_set_description(klass, "x-host-root",
         "Prefix for every host sysfs and /dev path (TESTING ONLY)");
     object_class_property_set_description(klass, "x-stop-at",

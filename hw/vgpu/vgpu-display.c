@@ -281,6 +281,17 @@ static bool vgpu_display_show_dmabuf(VgpuDisplay *d,
 /* ---------------------------------------------------------------------- */
 /* The console */
 
+/* Stop showing a dma-buf through OpenGL, before a surface is shown. */
+static void vgpu_display_stop_gl(VgpuDisplay *d)
+{
+    if (d->gl_shown || d->gl_prev) {
+        dpy_gl_scanout_disable(d->con);
+    }
+    d->gl_shown = false;
+    vgpu_display_drop_dmabuf(d, d->gl_prev);
+    d->gl_prev = NULL;
+}
+
 static void vgpu_display_blank(VgpuDisplay *d)
 {
     static const char msg[] = "vGPU display head 0 is off";
@@ -291,12 +302,7 @@ static void vgpu_display_blank(VgpuDisplay *d)
     d->blank = true;
     trace_vgpu_display_blank(d->vbasedev->name);
     if (d->use_gl) {
-        if (d->gl_shown || d->gl_prev) {
-            dpy_gl_scanout_disable(d->con);
-        }
-        d->gl_shown = false;
-        vgpu_display_drop_dmabuf(d, d->gl_prev);
-        d->gl_prev = NULL;
+        vgpu_display_stop_gl(d);
     } else if (d->dmabuf_view) {
         dmabuf_surface_blank(d->dmabuf_view, msg);
     } else {
@@ -335,6 +341,28 @@ uint32_t vgpu_display_fps(const VgpuDisplay *d)
     return d->fps;
 }
 
+/*
+ * Head 0 is off: show the boot display if the firmware set one up, else
+ * a notice.  The boot display has a shadow of its own, and each shadow
+ * redraws in full when it finds the console showing another's surface.
+ */
+static void vgpu_display_head_off(VgpuDisplay *d)
+{
+    unsigned int tiles;
+
+    if (d->ramfb) {
+        if (d->use_gl) {
+            vgpu_display_stop_gl(d);
+        }
+        if (vgpu_ramfb_show(d->ramfb, &tiles)) {
+            d->tiles += tiles;
+            d->blank = false;
+            return;
+        }
+    }
+    vgpu_display_blank(d);
+}
+
 static void vgpu_display_gfx_update(void *opaque)
 {
     VgpuDisplay *d = opaque;
@@ -366,7 +394,7 @@ static void vgpu_display_gfx_update(void *opaque)
                              plane.size);
     if (!plane.drm_format || !plane.size) {
         d->shown_width = d->shown_height = d->shown_format = 0;
-        vgpu_display_blank(d);
+        vgpu_display_head_off(d);
         vgpu_display_spell_end(d);
         return;
     }
@@ -416,6 +444,9 @@ static void vgpu_display_invalidate(void *opaque)
     }
     if (d->dmabuf_view) {
         dmabuf_surface_invalidate(d->dmabuf_view);
+    }
+    if (d->ramfb) {
+        vgpu_ramfb_invalidate(d->ramfb);
     }
     if (d->polls && !timer_pending(d->redraw_timer)) {
         timer_mod_ns(d->redraw_timer, due);
@@ -525,6 +556,13 @@ bool vgpu_display_init(VgpuDisplay *d, DeviceState *dev,
     d->plane_type = vgpu_display_probe(vbasedev, &err);
     if (!d->plane_type) {
         trace_vgpu_display_none(vbasedev->name, err);
+        if (cfg->ramfb) {
+            error_setg(errp, "ramfb=on, but the vGPU offers no display "
+                       "plane (VFIO_DEVICE_QUERY_GFX_PLANE probe: %s), so "
+                       "there is no console to show the boot display on",
+                       strerror(err));
+            return false;
+        }
         if (cfg->mode == ON_OFF_AUTO_AUTO) {
             return true;
         }
@@ -559,6 +597,13 @@ bool vgpu_display_init(VgpuDisplay *d, DeviceState *dev,
     } else if (!d->use_gl) {
         d->dmabuf_view = dmabuf_surface_new(d->con);
     }
+    if (cfg->ramfb) {
+        d->ramfb = vgpu_ramfb_claim(cfg->owner, d->con, d->max_width,
+                                    d->max_height, errp);
+        if (!d->ramfb) {
+            return false;
+        }
+    }
     trace_vgpu_display_init(vbasedev->name, d->plane_type, d->use_gl,
                             cfg->fps);
     return true;
@@ -571,6 +616,8 @@ void vgpu_display_finalize(VgpuDisplay *d)
         d->redraw_timer = NULL;
     }
     g_clear_pointer(&d->warned_reason, g_free);
+    vgpu_ramfb_release(d->ramfb);
+    d->ramfb = NULL;
     if (d->con) {
         graphic_console_close(d->con);
         d->con = NULL;

@@ -85,6 +85,8 @@ VgpuDescriptor *vgpu_descriptor_new(NvVgpuState *s)
     d->driver_version = g_strdup(h->driver_version ?: "");
     d->guest_resolution = vgpu_resolution(s->display.edid.cur_xres,
                                           s->display.edid.cur_yres);
+    d->has_boot_display = true;
+    d->boot_display = s->ramfb;
     return d;
 }
 
@@ -125,6 +127,7 @@ VgpuDescriptor *vgpu_descriptor_parse(QObject *obj, const char **field,
         .max_resolution = (char *)"", .device_api = (char *)"",
         .driver = (char *)"", .driver_version = (char *)"",
         .guest_resolution = (char *)"",
+        .has_boot_display = true,
     };
     g_autoptr(QDict) known = NULL;
     g_autoptr(QDict) copy = NULL;
@@ -267,6 +270,14 @@ bool vgpu_descriptor_check(NvVgpuState *s, const VgpuDescriptor *src,
         error_setg(errp, "guest resolution: the source showed '%s', beyond "
                    "this vGPU's '%s'", src->guest_resolution,
                    mine->max_resolution);
+        ok = false;
+    }
+
+    /* The firmware's picture needs a boot display to go to. */
+    if (ok && src->has_boot_display && src->boot_display && !s->ramfb) {
+        failed = "boot-display";
+        error_setg(errp, "boot display: the source has ramfb=on, this vGPU "
+                   "ramfb=off; start the destination with ramfb=on");
         ok = false;
     }
 
@@ -494,6 +505,54 @@ static const VMStateDescription vmstate_nv_vgpu_monitor = {
     },
 };
 
+/* The boot display: where the guest's firmware put its framebuffer */
+static bool vgpu_ramfb_needed(void *opaque)
+{
+    NvVgpuState *s = opaque;
+
+    return s->display.ramfb != NULL;
+}
+
+static int vgpu_ramfb_pre_save(void *opaque)
+{
+    NvVgpuState *s = opaque;
+
+    vgpu_ramfb_save(s->display.ramfb, &s->migrated_ramfb);
+    return 0;
+}
+
+/*
+ * A stream with a boot display for a destination without one (ramfb=off
+ * there) fails to load: the firmware's picture would be lost.
+ */
+static int vgpu_ramfb_post_load(void *opaque, int version_id)
+{
+    NvVgpuState *s = opaque;
+
+    if (!s->display.ramfb) {
+        error_report("nv-vgpu %s: the source has ramfb=on, this vGPU "
+                     "ramfb=off; start the destination with ramfb=on",
+                     DEVICE(s)->id ?: s->host.uuid);
+        return -EINVAL;
+    }
+    vgpu_ramfb_load(s->display.ramfb, &s->migrated_ramfb);
+    return 0;
+}
+
+static const VMStateDescription vmstate_nv_vgpu_ramfb = {
+    .name = "nv-vgpu/ramfb",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vgpu_ramfb_needed,
+    .pre_save = vgpu_ramfb_pre_save,
+    .post_load = vgpu_ramfb_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BUFFER_UNSAFE(migrated_ramfb, NvVgpuState, 0,
+                              sizeof(VgpuRamfbConfig)),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 /*
  * vfio-pci would take the vGPU out of RESUMING only when the VM starts,
  * after the migration has been declared a success, and reset it if the
@@ -568,6 +627,7 @@ const VMStateDescription vmstate_nv_vgpu = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_nv_vgpu_monitor,
+        &vmstate_nv_vgpu_ramfb,
         NULL
     },
 };

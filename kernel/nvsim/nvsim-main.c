@@ -306,8 +306,8 @@ static const struct attribute_group nvsim_nvidia_group = {
 /* ------------------------------------------------------------------ */
 /*
  * per mdev attributes: nvsim/{plane,inject_irq,frame_rate,plane_fault,
- * mig_fail},
- * nvsim/{edid,err_irq,plane_region} and nvsim/{migration,strict_resuming}
+ * mig_fail}, nvsim/{edid,err_irq,plane_region},
+ * nvsim/{migration,strict_resuming} and nvsim/resumed
  */
 
 static const char * const nvsim_plane_names[] = {
@@ -591,6 +591,21 @@ static ssize_t strict_resuming_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(strict_resuming);
 
+/*
+ * nvsim/resumed: bytes of device state taken through resuming data fds
+ * since the mdev was made, so that tests can tell that a destination
+ * refused a stream before any vGPU state reached the driver.
+ */
+static ssize_t resumed_show(struct device *dev,
+			    struct device_attribute *attr, char *buf)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&nd->resumed_bytes));
+}
+static DEVICE_ATTR_RO(resumed);
+
 static struct attribute *nvsim_nvsim_attrs[] = {
 	&dev_attr_plane.attr,
 	&dev_attr_inject_irq.attr,
@@ -602,6 +617,7 @@ static struct attribute *nvsim_nvsim_attrs[] = {
 	&dev_attr_plane_region.attr,
 	&dev_attr_migration.attr,
 	&dev_attr_strict_resuming.attr,
+	&dev_attr_resumed.attr,
 	NULL,
 };
 
@@ -638,6 +654,7 @@ static int nvsim_init_dev(struct vfio_device *vdev)
 	atomic_long_set(&nd->fb_nr_pages, 0);
 	atomic_long_set(&nd->fb_nr_dirty, 0);
 	atomic_set(&nd->mig_fail, NVSIM_MF_NONE);
+	atomic64_set(&nd->resumed_bytes, 0);
 	mutex_init(&nd->lock);
 
 	nd->params_req = (struct nvsim_params)NVSIM_PARAMS_DEFAULT;

@@ -395,6 +395,7 @@ static ssize_t nvsim_mig_write(struct file *filp, const char __user *ubuf,
 
 out_unlock:
 	mutex_unlock(&migf->lock);
+	atomic64_add(done, &migf->nd->resumed_bytes);
 	if (ret)
 		return ret;
 	return done;

@@ -175,6 +175,8 @@ struct nvsim_dev {
 
 	/* one-shot failure injection, enum nvsim_mig_fail; lockless */
 	atomic_t mig_fail;
+	/* bytes taken by resuming data fds since creation (nvsim/resumed) */
+	atomic64_t resumed_bytes;
 
 	/* @lock protects everything below */
 	struct mutex lock;

@@ -174,6 +174,30 @@ def save_cmd(daemon, *args):
         raise AssertionError('virsh %s did not finish in 300 s' % args[0])
 
 
+def lit_pixels(shot):
+    rgb = shot[2]
+    return sum(1 for i in range(0, len(rgb), 3) if rgb[i:i + 3] != b'\0\0\0')
+
+
+def wait_boot_display(daemon, dom):
+    """SeaBIOS's text screen on the boot display (1024x768 where the
+    head-0-off notice is 640x480), once it has not changed for 4 s
+    (SeaBIOS ends on "No bootable device." and stays there)."""
+    deadline = time.time() + 240
+    same = 0
+    last = None
+    while True:
+        shot = screenshot(daemon, dom, 'libvirt-boot-display.png')
+        same = same + 1 if shot == last else 0
+        if shot[:2] == (1024, 768) and lit_pixels(shot) > 500 and same >= 2:
+            return shot
+        check(time.time() < deadline, 'no boot display after 240 s: '
+              'screenshot %dx%d with %d lit pixels' % (
+                  shot[0], shot[1], lit_pixels(shot)))
+        last = shot
+        time.sleep(2)
+
+
 def state(daemon, dom):
     return daemon.virsh('domstate', dom).stdout.strip()
 
@@ -307,6 +331,33 @@ def main():
         same_picture(screenshot(d1, 'vgpu1', 'libvirt-restored.png'),
                      st['card'], 'after restore')
 
+    @test('a virsh restore onto a vGPU of another type says why',
+          skip=None if 'card' in st else 'no picture')
+    def _():
+        path = lh.BASE + '/vgpu1-again.save'
+        paused_save_workaround(d1, 'vgpu1')
+        save_cmd(d1, 'save', 'vgpu1', path)
+        wrong = lh.make_mdev('nvsim', TYPE_2Q)
+        xml = d1.virsh('save-image-dumpxml', path).stdout
+        check(st['uuid'] in xml, 'the saved XML lacks the vGPU')
+        xml_path = lh.BASE + '/vgpu1-wrong-type.xml'
+        with open(xml_path, 'w') as f:
+            f.write(xml.replace(st['uuid'], wrong))
+        out = d1.virsh('restore', path, '--xml', xml_path, check=False)
+        err = ' '.join((out.stdout + out.stderr).split())
+        figure('refused virsh restore says: %s' % err)
+        check(out.returncode != 0, 'restored onto a GRID P4-2Q')
+        want = 'vGPU type: the source has %s (GRID P4-1Q), this vGPU %s' % (
+            TYPE_1Q, TYPE_2Q)
+        check(want in err, 'virsh restore does not say why (want "%s"): %s'
+              % (want, err))
+        lh.remove_mdev(wrong)
+        out = d1.virsh('restore', path, check=False)
+        check(out.returncode == 0, 'virsh restore: %s%s' % (out.stdout,
+                                                           out.stderr))
+        st['guest'] = Guest(d1, 'vgpu1', qtest_path('vgpu1-d1'))
+        check(st['guest'].regs() == st['regs'], 'registers differ')
+
     @test('virsh managedsave/start keeps framebuffer and registers',
           skip=None if 'card' in st else 'no picture')
     def _():
@@ -424,6 +475,70 @@ def main():
               % qemu_user(d1, 'vgpu-root'))
         d1.virsh('destroy', 'vgpu-root')
         check(u in lh.mdevs(), 'the vGPU was removed')
+        lh.remove_mdev(u)
+
+    @test("ramfb='on': SeaBIOS on the boot display, then head 0, then "
+          "the boot display again")
+    def _():
+        u = lh.make_mdev('nvsim', TYPE_1Q)
+        define_start(d1, 'vgpu-boot', lh.domain_xml(
+            'vgpu-boot', u, qtest=qtest_path('vgpu-boot'), ramfb=True))
+        with open('/proc/%d/cmdline' % d1.qemu_pid('vgpu-boot')) as f:
+            cmdline = f.read().replace('\0', ' ')
+        check('"driver":"nv-vgpu"' in cmdline and '"ramfb":true' in cmdline,
+              'libvirt did not give nv-vgpu ramfb=on: %s' % cmdline)
+        t0 = time.time()
+        boot = wait_boot_display(d1, 'vgpu-boot')
+        figure('boot display: SeaBIOS drew %dx%d, %d lit pixels, settled '
+               '%.1f s after virsh start' % (boot[0], boot[1],
+                                              lit_pixels(boot),
+                                              time.time() - t0))
+        t0 = time.time()
+        guest = Guest(d1, 'vgpu-boot', qtest_path('vgpu-boot'))
+        figure('boot display: BARs placed after %.1f s more' % (
+            time.time() - t0))
+        card = guest.draw(['NV-VGPU HEAD 0', 'AT BOOT'])
+        same_picture(screenshot(d1, 'vgpu-boot', 'libvirt-boot-head0.png'),
+                     card, 'head 0 after the boot display')
+        guest.qt.writel(guest.bar0 + demo_console.HEAD0_ENABLE, 0)
+        again = screenshot(d1, 'vgpu-boot', 'libvirt-boot-again.png')
+        check(again == boot, 'head 0 off: the screen is not the boot '
+              'display SeaBIOS drew (%dx%d)' % again[:2])
+        d1.virsh('destroy', 'vgpu-boot')
+        d1.virsh('undefine', 'vgpu-boot')
+        check(u in lh.mdevs(), 'the vGPU was removed')
+        lh.remove_mdev(u)
+
+    @test("a failed virsh start leaves no vGPU QEMU made and keeps the "
+          "operator's")
+    def _():
+        u = lh.make_mdev('nvsim', TYPE_1Q)
+        before = lh.mdevs()
+        want = 'console-fps=1000 is outside 1 to'
+        for name, xml in (
+                ('vgpu-bad', lh.domain_xml(
+                    'vgpu-bad', u,
+                    props=[('console-fps', 'unsigned', '1000')])),
+                ('vgpu-bad-created', lh.domain_xml(
+                    'vgpu-bad-created', None, hostdev=False, as_root=True,
+                    extra_args=['-device', 'nv-vgpu,id=gpu0,parent=nvsim,'
+                                'mdev-type=%s,console-fps=1000' % TYPE_1Q]))):
+            path = '%s/%s.xml' % (lh.BASE, name)
+            with open(path, 'w') as f:
+                f.write(xml)
+            d1.virsh('define', path)
+            out = d1.virsh('start', name, check=False)
+            err = ' '.join((out.stdout + out.stderr).split())
+            check(out.returncode != 0, 'virsh start %s worked' % name)
+            check(want in err, 'virsh start %s does not say why (want "%s"):'
+                  ' %s' % (name, want, err))
+            figure('failed virsh start says: %s' % err)
+            d1.virsh('undefine', name)
+            deadline = time.time() + 60
+            while lh.mdevs() != before:
+                check(time.time() < deadline, '%s: mdevs %s, were %s' % (
+                    name, lh.mdevs(), before))
+                time.sleep(0.2)
         lh.remove_mdev(u)
 
     @test('a vGPU QEMU created is gone after virsh destroy')

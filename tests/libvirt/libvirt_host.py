@@ -158,10 +158,13 @@ def mdevs():
 
 
 def domain_xml(name, mdev_uuid, qtest=None, as_root=False, vnc_port=None,
-               websocket=None, extra_args=(), hostdev=True):
+               websocket=None, extra_args=(), hostdev=True, ramfb=False,
+               props=()):
     """The documented form: libvirt's mdev hostdev, its driver overridden
     to nv-vgpu.  @qtest adds a qtest socket through which the tests play
-    the guest's display driver (the guest has no OS)."""
+    the guest's display driver (the guest has no OS); @ramfb the boot
+    display (ramfb='on'); @props more nv-vgpu properties, as (name, type,
+    value) triples for <qemu:property>."""
     args = list(extra_args)
     if qtest:
         args += ['-qtest', 'unix:%s,server=on,wait=off' % qtest,
@@ -181,15 +184,18 @@ def domain_xml(name, mdev_uuid, qtest=None, as_root=False, vnc_port=None,
     dev = override = ''
     if hostdev:
         dev = ("    <hostdev mode='subsystem' type='mdev' managed='no' "
-               "model='vfio-pci' display='on'>\n"
+               "model='vfio-pci' display='on'%s>\n"
                "      <source><address uuid='%s'/></source>\n"
                "      <alias name='ua-gpu0'/>\n"
-               "    </hostdev>\n" % mdev_uuid)
+               "    </hostdev>\n" % (" ramfb='on'" if ramfb else '',
+                                  mdev_uuid))
         override = ("  <qemu:override>\n"
                     "    <qemu:device alias='ua-gpu0'>\n"
                     "      <qemu:frontend>\n"
                     "        <qemu:property name='driver' type='string' "
-                    "value='nv-vgpu'/>\n"
+                    "value='nv-vgpu'/>\n" +
+                    ''.join("        <qemu:property name='%s' type='%s' "
+                            "value='%s'/>\n" % p for p in props) +
                     "      </qemu:frontend>\n"
                     "    </qemu:device>\n"
                     "  </qemu:override>\n")

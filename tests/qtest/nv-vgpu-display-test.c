@@ -492,6 +492,197 @@ static void test_no_err_irq(void)
     nvsim_remove(uuid);
 }
 
+/* ---------------------------------------------------------------------- */
+/* The boot display (ramfb=on) */
+
+/* The head-0-off notice, not a picture: a placeholder surface */
+static void assert_no_picture(Vm *vm, Gpu *g, const Ramfb *r)
+{
+    g_autofree char *path = screendump(vm, g);
+    g_autofree uint8_t *rgb = NULL;
+    uint32_t w, h;
+
+    rgb = read_ppm(path, &w, &h);
+    if (w == r->width && h == r->height) {
+        Gpu as_ramfb = {
+            .width = w, .height = h, .stride = w * 4,
+            .format = FMT_XRGB8888, .seed = r->seed,
+        };
+        g_autofree uint8_t *want = expected_rgb(&as_ramfb);
+
+        g_assert_true(memcmp(rgb, want, (size_t)w * h * 3));
+    }
+}
+
+/*
+ * The firmware's framebuffer shows while head 0 is off, head 0 takes
+ * over when the guest's driver sets a mode and gives it back when the
+ * head goes off; the guest's changes show, bad configurations are
+ * refused and logged, a reset clears it.  For region and dma-buf planes.
+ */
+static void test_ramfb(const void *opaque)
+{
+    const char *plane = opaque;
+    g_autofree char *uuid = NULL;
+    g_autofree char *err = NULL;
+    Ramfb r = { .fb = RAMFB_FB, .width = 640, .height = 480 };
+    uint64_t tiles;
+    Gpu *g;
+    Vm *vm;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = mdev_with_plane(plane);
+    vm = vm_start(&uuid, 1, "console-fps=30,ramfb=on", NULL,
+                  "-d guest_errors", true);
+    g = &vm->gpu[0];
+
+    /* before the firmware: the notice */
+    assert_no_picture(vm, g, &r);
+    ramfb_draw(vm->qts, &r, 71);
+    ramfb_config(vm->qts, r.fb, FMT_XRGB8888, r.width, r.height, 0);
+    assert_ramfb_screendump(vm, g, &r);
+
+    /* the firmware draws: only what changed is copied */
+    tiles = console_counter(g, "x-console-tiles");
+    qtest_writel(vm->qts, r.fb, 0x00123456);
+    ramfb_draw(vm->qts, &r, 72);
+    assert_ramfb_screendump(vm, g, &r);
+    g_assert_cmpuint(console_counter(g, "x-console-tiles"), >, tiles);
+    tiles = console_counter(g, "x-console-tiles");
+    assert_ramfb_screendump(vm, g, &r);
+    g_assert_cmpuint(console_counter(g, "x-console-tiles"), ==, tiles);
+
+    /* the guest's driver sets a mode: head 0 takes over */
+    gpu_set_mode(g, 800, 600, FMT_XRGB8888, 0, 0);
+    gpu_draw(g, 73);
+    assert_screendump(vm, g);
+    /* same size as the boot display: still a full redraw */
+    gpu_set_mode(g, 640, 480, FMT_XRGB8888, 0, 0);
+    gpu_draw(g, 74);
+    assert_screendump(vm, g);
+
+    /* head 0 off: the boot display is back, and head 0 after it again */
+    qpci_io_writel(g->dev, g->bar0, REG_HEAD0_ENABLE, 0);
+    assert_ramfb_screendump(vm, g, &r);
+    qpci_io_writel(g->dev, g->bar0, REG_HEAD0_ENABLE, 1);
+    assert_screendump(vm, g);
+    qpci_io_writel(g->dev, g->bar0, REG_HEAD0_ENABLE, 0);
+    assert_ramfb_screendump(vm, g, &r);
+
+    /* configurations the guest must not get away with */
+    ramfb_config(vm->qts, 0xfee00000, FMT_XRGB8888, 640, 480, 0);
+    assert_no_picture(vm, g, &r);
+    ramfb_config(vm->qts, 128 * MiB - 4096, FMT_XRGB8888, 640, 480, 0);
+    assert_no_picture(vm, g, &r);
+    ramfb_config(vm->qts, r.fb, FMT_XRGB8888, 100000, 480, 0);
+    ramfb_config(vm->qts, r.fb, FMT_XRGB8888, 640, 480, 100);
+    ramfb_config(vm->qts, r.fb, 0x31313131, 640, 480, 0);
+    ramfb_config(vm->qts, UINT64_MAX - 4095, FMT_XRGB8888, 640, 480, 0);
+    assert_no_picture(vm, g, &r);
+    err = vm_stderr(vm);
+    g_assert_cmpint(count_str(err, "nv-vgpu gpu0: boot display "
+                              "configuration refused: "), ==, 6);
+    g_assert_nonnull(strstr(err, "0xfee00000 is not guest "));
+    g_assert_nonnull(strstr(err, "run past the end of guest RAM"));
+    g_assert_nonnull(strstr(err, "plane size 100000x480 is outside"));
+    g_assert_nonnull(strstr(err, "stride 100 is below width 640"));
+    g_assert_nonnull(strstr(err, "unsupported DRM format 1111"));
+    g_assert_nonnull(strstr(err, "wraps around"));
+
+    /* a good one again, then a reset: the firmware must set it up anew */
+    ramfb_config(vm->qts, r.fb, FMT_XRGB8888, r.width, r.height, 0);
+    assert_ramfb_screendump(vm, g, &r);
+    qtest_qmp_assert_success(vm->qts, "{ 'execute': 'system_reset' }");
+    assert_no_picture(vm, g, &r);
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/*
+ * One boot display per VM, only at start-up, only with a console: each
+ * refusal says why, and none leaves the vGPU QEMU created behind.
+ */
+static void test_ramfb_refused(void)
+{
+    g_autofree char *u0 = NULL, *u1 = NULL;
+    g_autofree char *cmd = NULL, *err = NULL;
+    QTestState *qts;
+    QDict *rsp;
+    int status, mdevs;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    u0 = nvsim_create(TYPE_1Q);
+    u1 = nvsim_create(TYPE_1Q);
+    mdevs = mdev_count();
+
+    cmd = g_strdup_printf("timeout -s KILL 60 %s -machine q35 -accel qtest "
+                          "-nodefaults -display none "
+                          "-device nv-vgpu,id=gpu0,sysfsdev=" MDEV_DEVICES
+                          "/%s,ramfb=on "
+                          "-device nv-vgpu,id=gpu1,sysfsdev=" MDEV_DEVICES
+                          "/%s,ramfb=on", g_getenv("QTEST_QEMU_BINARY"),
+                          u0, u1);
+    g_assert_true(g_spawn_command_line_sync(cmd, NULL, &err, &status, NULL));
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    if (!strstr(err, "nv-vgpu: ramfb=on: nv-vgpu gpu0 has the VM's boot "
+                "display already")) {
+        g_error("two vGPUs with ramfb=on: %s", err);
+    }
+    g_clear_pointer(&cmd, g_free);
+    g_clear_pointer(&err, g_free);
+
+    cmd = g_strdup_printf("timeout -s KILL 60 %s -machine q35 -accel qtest "
+                          "-nodefaults -display none "
+                          "-device nv-vgpu,id=gpu0,parent=nvsim,"
+                          "mdev-type=" TYPE_1Q ",ramfb=on,display=off",
+                          g_getenv("QTEST_QEMU_BINARY"));
+    g_assert_true(g_spawn_command_line_sync(cmd, NULL, &err, &status, NULL));
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    if (!strstr(err, "ramfb=on shows the boot display on head 0's console, "
+                "which display=off turns off")) {
+        g_error("ramfb=on,display=off: %s", err);
+    }
+    g_clear_pointer(&cmd, g_free);
+    g_clear_pointer(&err, g_free);
+
+    /* no console at all: the host driver has it off */
+    mdev_attr_write(u0, "nvidia/vgpu_params", "disable_vnc=1");
+    cmd = g_strdup_printf("timeout -s KILL 60 %s -machine q35 -accel qtest "
+                          "-nodefaults -display none "
+                          "-device nv-vgpu,id=gpu0,sysfsdev=" MDEV_DEVICES
+                          "/%s,ramfb=on", g_getenv("QTEST_QEMU_BINARY"), u0);
+    g_assert_true(g_spawn_command_line_sync(cmd, NULL, &err, &status, NULL));
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    if (!strstr(err, "ramfb=on, but the vGPU offers no display plane")) {
+        g_error("ramfb=on without a plane: %s", err);
+    }
+    mdev_attr_write(u0, "nvidia/vgpu_params", "");
+    g_assert_cmpint(mdev_count(), ==, mdevs);
+
+    /* hot-plug: refused before any vGPU is made */
+    qts = qtest_init("-machine q35 -nodefaults -device pcie-root-port,"
+                     "id=rp0,bus=pcie.0,chassis=1");
+    rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
+                    "{ 'driver': 'nv-vgpu', 'id': 'hp', 'bus': 'rp0', "
+                    "'parent': 'nvsim', 'mdev-type': %s, 'ramfb': true } }",
+                    TYPE_1Q);
+    if (!strstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"),
+                "ramfb=on cannot be hot-plugged")) {
+        g_error("hot-plugged ramfb=on: %s",
+                qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
+    }
+    qobject_unref(rsp);
+    g_assert_cmpint(mdev_count(), ==, mdevs);
+    qtest_quit(qts);
+
+    nvsim_remove(u0);
+    nvsim_remove(u1);
+}
+
 /* Two vGPUs, one of each plane kind, each with its own console */
 static void test_two_vgpus(void)
 {
@@ -1075,5 +1266,10 @@ int main(int argc, char **argv)
     qtest_add_data_func("/nv-vgpu/display/dmabuf/no-edid", "dmabuf",
                         test_no_edid);
     qtest_add_func("/nv-vgpu/display/no-err-irq", test_no_err_irq);
+    qtest_add_data_func("/nv-vgpu/display/region/ramfb", "region",
+                        test_ramfb);
+    qtest_add_data_func("/nv-vgpu/display/dmabuf/ramfb", "dmabuf",
+                        test_ramfb);
+    qtest_add_func("/nv-vgpu/display/ramfb-refused", test_ramfb_refused);
     return g_test_run();
 }

@@ -159,6 +159,18 @@ static void migrate(QTestState *src, const char *uri, uint64_t bandwidth)
                              "{ 'uri': %s } }", uri);
 }
 
+/* query-migrate's error-desc, or "" */
+static char *migration_error(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+    QDict *ret = qdict_get_qdict(rsp, "return");
+    char *err = g_strdup(qdict_haskey(ret, "error-desc") ?
+                         qdict_get_str(ret, "error-desc") : "");
+
+    qobject_unref(rsp);
+    return err;
+}
+
 static char *migration_status(QTestState *qts)
 {
     QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
@@ -345,22 +357,68 @@ static void pair_start(Pair *p, char **ua, char **ub, int n)
 }
 
 /*
- * The migration (started, or started here when @start) fails, or ends as
- * @want_status: the destination exits saying @want, the source runs on as
- * before.  Both QEMUs are gone afterwards.
+ * The migration ends as @want_status: the source's query-migrate says
+ * @want_src, the destination exits saying @want, the source runs on as
+ * before.  The destination is gone afterwards, the source is not.
  */
-static void pair_expect_failure(Pair *p, bool start, const char *want_status,
-                                const char *want, const char *what)
+static void pair_check_failure(Pair *p, const char *want_status,
+                               const char *want, const char *want_src,
+                               const char *what)
 {
-    g_autofree char *status = NULL;
+    g_autofree char *status = NULL, *err = NULL;
 
+    status = wait_migration_end(p->src->qts);
+    g_assert_cmpstr(status, ==, want_status);
+    err = migration_error(p->src->qts);
+    if (!strstr(err, want_src)) {
+        g_error("%s: the source's migration error '%s' lacks '%s'", what,
+                err, want_src);
+    }
+    assert_dest_refused(p->dst, want);
+    assert_source_intact(p->src, p->before, what);
+}
+
+/* As above, for a migration started (when @start) here; both QEMUs go. */
+static void pair_expect_failure(Pair *p, bool start, const char *want_status,
+                                const char *want, const char *want_src,
+                                const char *what)
+{
     if (start) {
         migrate(p->src->qts, p->uri, 0);
     }
+    pair_check_failure(p, want_status, want, want_src, what);
+    vm_quit(p->src);
+    g_free(p->uri);
+}
+
+/*
+ * A destination whose vGPU is mdev @dst_uuid refuses the descriptor: as
+ * above, and the source never paused (no STOP event came before the
+ * query-migrate that saw the failure: events and replies share the QMP
+ * stream, in order), and no byte of the vGPU's state reached the
+ * destination's driver (nvsim/resumed), although vfio-pci put it in
+ * RESUMING before any section loaded.
+ */
+static void pair_expect_refusal(Pair *p, const char *dst_uuid,
+                                const char *want, const char *what)
+{
+    g_autofree char *status = NULL, *resumed = NULL;
+
+    migrate(p->src->qts, p->uri, 0);
     status = wait_migration_end(p->src->qts);
-    g_assert_cmpstr(status, ==, want_status);
-    assert_dest_refused(p->dst, want);
-    assert_source_intact(p->src, p->before, what);
+    g_assert_cmpstr(status, ==, "failed");
+    if (qtest_qmp_event_ref(p->src->qts, "STOP")) {
+        g_error("%s: the source paused (STOP event)", what);
+    }
+    /* the destination has exited, or will: its driver saw all it will */
+    qtest_set_expected_status(p->dst->qts, 1);
+    qtest_wait_qemu(p->dst->qts);
+    resumed = mdev_attr_read(dst_uuid, "nvsim/resumed");
+    if (strcmp(resumed, "0")) {
+        g_error("%s: %s bytes of vGPU state reached the destination's "
+                "driver before the refusal", what, resumed);
+    }
+    pair_check_failure(p, "failed", want, "Sibling indicated error", what);
     vm_quit(p->src);
     g_free(p->uri);
 }
@@ -521,7 +579,7 @@ static void test_refused_type(void)
     ua = mdev_with_plane("region");
     ub = nvsim_create(TYPE_2Q);
     pair_start(&p, &ua, &ub, 1);
-    pair_expect_failure(&p, true, "failed",
+    pair_expect_refusal(&p, ub,
                         "nv-vgpu gpu0: refusing the incoming vGPU state: "
                         "vGPU type: the source has nvsim-63 (GRID P4-1Q), "
                         "this vGPU nvsim-65 (GRID P4-2Q)",
@@ -559,8 +617,7 @@ static void test_refused_branch(void)
     pair_start(&p, &ua, &ub, 1);
     want = g_strdup_printf("host driver branch: the source runs nvsim %s",
                            version);
-    pair_expect_failure(&p, true, "failed", want,
-                        "after a refused migration");
+    pair_expect_refusal(&p, ub, want, "after a refused migration");
     nvsim_remove(ua);
     nvsim_remove(ub);
 }
@@ -706,7 +763,9 @@ static void test_cancel(void)
     pair_start(&p, &ua, &ub, 1);
     hold_in_precopy(p.src, p.uri);
     qtest_qmp_assert_success(p.src->qts, "{ 'execute': 'migrate_cancel' }");
-    pair_expect_failure(&p, false, "cancelled", "", "after migrate_cancel");
+    pair_expect_failure(&p, false, "cancelled",
+                        "load of migration failed", "",
+                        "after migrate_cancel");
     nvsim_remove(ua);
     nvsim_remove(ub);
 }
@@ -776,12 +835,14 @@ typedef struct DriverFault {
     const char *step;           /* nvsim/mig_fail value */
     bool on_dest;
     bool multifd;
+    const char *dst_says;       /* on the destination's stderr */
+    const char *src_says;       /* in the source's query-migrate */
 } DriverFault;
 
 static void test_driver_fails(const void *opaque)
 {
     const DriverFault *fault = opaque;
-    g_autofree char *ua = NULL, *ub = NULL;
+    g_autofree char *ua = NULL, *ub = NULL, *left = NULL;
     Pair p;
 
     if (nvsim_skip_test()) {
@@ -791,10 +852,11 @@ static void test_driver_fails(const void *opaque)
     ub = mdev_with_plane("region");
     pair_start_multifd(&p, &ua, &ub, 1, fault->multifd);
     mdev_attr_write(fault->on_dest ? ub : ua, "nvsim/mig_fail", fault->step);
-    pair_expect_failure(&p, true, "failed",
-                        !strcmp(fault->step, "resume_end") ?
-                        "the host driver refused the incoming vGPU state" :
-                        "", fault->step);
+    pair_expect_failure(&p, true, "failed", fault->dst_says,
+                        fault->src_says, fault->step);
+    /* the failure was the injected one: nvsim consumed it */
+    left = mdev_attr_read(fault->on_dest ? ub : ua, "nvsim/mig_fail");
+    g_assert_cmpstr(left, ==, "none");
     nvsim_remove(ua);
     nvsim_remove(ub);
 }
@@ -821,14 +883,15 @@ static void save_to_file(const char *file, GpuSnapshot *before, Gpu *modes)
  * Restoring @file must fail, saying @want, and leave no mdev behind.  The
  * destination may die before a QMP client could greet it: run it bare.
  */
-static void assert_restore_fails(const char *file, const char *want)
+static void restore_fails_on(const char *file, const char *dev,
+                             const char *want)
 {
     g_autofree char *incoming = g_strdup_printf("file:%s", file);
     const char *argv[] = {
         "timeout", "-s", "KILL", "60", g_getenv("QTEST_QEMU_BINARY"),
         "-machine", "q35", "-accel", "qtest", "-nodefaults", "-display",
-        "none", "-monitor", "none", "-device", "nv-vgpu,id=gpu0,addr=04.0,"
-        "parent=nvsim,mdev-type=nvsim-63", "-incoming", incoming, NULL
+        "none", "-monitor", "none", "-device", dev, "-incoming", incoming,
+        NULL
     };
     g_autofree char *err = NULL;
     int mdevs = mdev_count(), i, status;
@@ -846,6 +909,68 @@ static void assert_restore_fails(const char *file, const char *want)
         g_usleep(10 * 1000);
     }
     g_assert_cmpint(mdev_count(), ==, mdevs);
+}
+
+static void assert_restore_fails(const char *file, const char *want)
+{
+    restore_fails_on(file, "nv-vgpu,id=gpu0,addr=04.0,parent=nvsim,"
+                     "mdev-type=nvsim-63", want);
+}
+
+/*
+ * The boot display (ramfb=on) is saved and restored with the VM: the
+ * firmware's picture shows on the destination, and a destination
+ * without a boot display refuses the state before any of it loads.
+ */
+static void test_ramfb(void)
+{
+    g_autofree char *ua = NULL, *uri = NULL, *file = NULL;
+    g_autofree char *status = NULL, *extra = NULL;
+    g_autofree char *dir = g_dir_make_tmp("nv-vgpu-ramfb-XXXXXX", NULL);
+    Ramfb r = { .fb = RAMFB_FB, .width = 800, .height = 600 };
+    QDict *rsp;
+    Vm *src, *dst;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    ua = mdev_with_plane("region");
+    src = vm_start(&ua, 1, "ramfb=on", NULL, NULL, true);
+    ramfb_draw(src->qts, &r, 81);
+    ramfb_config(src->qts, r.fb, FMT_XRGB8888, r.width, r.height, 0);
+    assert_ramfb_screendump(src, &src->gpu[0], &r);
+    rsp = qtest_qmp(src->qts, "{ 'execute': 'query-vgpu-descriptor', "
+                    "'arguments': { 'id': 'gpu0' } }");
+    g_assert_true(qdict_get_bool(qdict_get_qdict(rsp, "return"),
+                                 "boot-display"));
+    qobject_unref(rsp);
+
+    file = g_strdup_printf("%s/vm.state", dir);
+    uri = g_strdup_printf("file:%s", file);
+    qtest_qmp_assert_success(src->qts, "{ 'execute': 'stop' }");
+    migrate(src->qts, uri, 0);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "completed");
+    vm_quit(src);
+    nvsim_remove(ua);
+
+    restore_fails_on(file, "nv-vgpu,id=gpu0,addr=04.0,parent=nvsim,"
+                     "mdev-type=nvsim-63",
+                     "nv-vgpu gpu0: refusing the incoming vGPU state: boot "
+                     "display: the source has ramfb=on, this vGPU "
+                     "ramfb=off; start the destination with ramfb=on");
+
+    extra = g_strdup_printf("-incoming %s -device nv-vgpu,id=gpu0,addr=04.0,"
+                            "parent=nvsim,mdev-type=nvsim-63,ramfb=on", uri);
+    dst = vm_start(NULL, 0, "", NULL, extra, false);
+    dst->ngpus = 1;
+    dst->gpu[0].id = "gpu0";
+    wait_migration_status(dst->qts, "completed");
+    qtest_qmp_assert_success(dst->qts, "{ 'execute': 'cont' }");
+    assert_ramfb_screendump(dst, &dst->gpu[0], &r);
+    vm_quit(dst);
+    unlink(file);
+    rmdir(dir);
 }
 
 /* Find @what in @buf, which must hold it */
@@ -1315,10 +1440,21 @@ int main(int argc, char **argv)
      * VM stops, vfio-pci resets the device (see the documentation).
      */
     static const DriverFault faults[] = {
-        { "pre_copy", false }, { "read", false },
-        { "resuming", true }, { "write", true }, { "resume_end", true },
+        { "pre_copy", false, false, "load of migration failed",
+          "Failed setting device state to PRE_COPY" },
+        { "read", false, false, "load of migration failed",
+          "Input/output error" },
+        { "resuming", true, false,
+          "Failed setting device state to RESUMING", "" },
+        { "write", true, false, "load of migration failed: Input/output error",
+          "Sibling indicated error" },
+        { "resume_end", true, false,
+          "the host driver refused the incoming vGPU state: ",
+          "Sibling indicated error" },
         /* multifd: the end of RESUMING, in VFIO's load thread */
-        { "resume_end", true, true },
+        { "resume_end", true, true,
+          "the host driver refused the incoming vGPU state: ",
+          "Sibling indicated error" },
     };
     static const bool main_stream = false, multifd = true;
     int i;
@@ -1342,6 +1478,7 @@ int main(int argc, char **argv)
     qtest_add_func("/nv-vgpu/migration/long-driver-version",
                    test_long_driver_version);
     qtest_add_func("/nv-vgpu/migration/save-restore", test_save_restore);
+    qtest_add_func("/nv-vgpu/migration/ramfb", test_ramfb);
     qtest_add_func("/nv-vgpu/migration/refused-type", test_refused_type);
     qtest_add_func("/nv-vgpu/migration/refused-branch", test_refused_branch);
     qtest_add_func("/nv-vgpu/migration/ask-first", test_ask_first);

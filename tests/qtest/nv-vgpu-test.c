@@ -264,7 +264,7 @@ static void test_existing_left_in_place(void)
     g_free(fake_host_add_mdev(fh, GPU, "nvidia-289", UUID1, 4243));
     fake_host_add_vfio_group(fh, 4243, 0666);
     assert_refused(dev, false, "/dev/vfio/4243");
-    g_usleep(200 * 1000);
+    vgpu_wait_no_reaper(UUID1);
     g_assert_cmpstr(fake_host_read(fh, "sys/devices/" GPU "/" UUID1
                                    "/remove"), ==, "");
     g_assert_cmpstr(fake_host_read(fh, "sys/devices/" GPU "/mdev_supported_"
@@ -414,7 +414,7 @@ static void test_nvsim_sysfsdev_busy(void)
     assert_refused(dev, false, "is already in use: its VFIO group");
 
     qtest_quit(qts);
-    g_usleep(200 * 1000);
+    vgpu_wait_no_reaper(uuid);
     g_assert_true(mdev_exists(uuid));
     nvsim_remove(uuid);
 }

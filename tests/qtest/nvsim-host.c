@@ -76,6 +76,16 @@ void mdev_attr_write(const char *uuid, const char *attr, const char *value)
     sysfs_write(path, value);
 }
 
+char *mdev_attr_read(const char *uuid, const char *attr)
+{
+    g_autofree char *path = g_strdup_printf(MDEV_DEVICES "/%s/%s", uuid,
+                                            attr);
+    char *value = NULL;
+
+    g_assert_true(g_file_get_contents(path, &value, NULL, NULL));
+    return g_strchomp(value);
+}
+
 char *nvsim_create(const char *type)
 {
     g_autofree char *create = g_strdup_printf(NVSIM_TYPES "/%s/create", type);

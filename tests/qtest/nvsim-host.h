@@ -28,6 +28,9 @@ void sysfs_write(const char *path, const char *value);
 /* Write @value to attribute @attr (e.g. "nvsim/plane") of mdev @uuid. */
 void mdev_attr_write(const char *uuid, const char *attr, const char *value);
 
+/* The value of attribute @attr of mdev @uuid, without its newline */
+char *mdev_attr_read(const char *uuid, const char *attr);
+
 /* Create an mdev of nvsim type @type and return its UUID. */
 char *nvsim_create(const char *type);
 void nvsim_remove(const char *uuid);

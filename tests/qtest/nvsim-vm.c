@@ -6,6 +6,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "libqos/fw_cfg.h"
 #include "libqos/pci-pc.h"
 #include "hw/pci/pci_regs.h"
 #include "qemu/bswap.h"
@@ -310,3 +311,97 @@ void assert_guest_edid(Gpu *g, uint32_t width, uint32_t height)
     g_assert_cmpuint(edid[59] | (edid[61] & 0xf0) << 4, ==, height);
 }
 
+
+/* ---------------------------------------------------------------------- */
+/* The boot display, as the firmware sets it up */
+
+#define FW_CFG_PORT_DMA         0x514   /* high half; the low one starts */
+#define FW_CFG_DIR_KEY          0x19
+#define FW_CFG_DMA_CTL_ERR      0x01
+#define FW_CFG_DMA_CTL_SELECT   0x08
+#define FW_CFG_DMA_CTL_WRITE    0x10
+/* Guest RAM below the framebuffer for the DMA descriptor and its data */
+#define RAMFB_SCRATCH           0x0f00000
+
+/* The selector of fw_cfg file @name, from fw_cfg's file directory */
+static uint16_t fw_cfg_file_key(QTestState *qts, const char *name)
+{
+    QFWCFG *fw_cfg = pc_fw_cfg_init(qts);
+    uint32_t count, i;
+    struct {
+        uint32_t size;
+        uint16_t key;
+        uint16_t reserved;
+        char name[56];
+    } QEMU_PACKED e;
+
+    qfw_cfg_get(fw_cfg, FW_CFG_DIR_KEY, &count, sizeof(count));
+    for (i = 0; i < be32_to_cpu(count); i++) {
+        qfw_cfg_read_data(fw_cfg, &e, sizeof(e));
+        if (!strncmp(e.name, name, sizeof(e.name))) {
+            pc_fw_cfg_uninit(fw_cfg);
+            return be16_to_cpu(e.key);
+        }
+    }
+    g_error("no fw_cfg file %s", name);
+}
+
+void ramfb_config(QTestState *qts, uint64_t addr, uint32_t fourcc,
+                  uint32_t width, uint32_t height, uint32_t stride)
+{
+    struct {
+        uint64_t addr;
+        uint32_t fourcc, flags, width, height, stride;
+    } QEMU_PACKED cfg = {
+        cpu_to_be64(addr), cpu_to_be32(fourcc), 0, cpu_to_be32(width),
+        cpu_to_be32(height), cpu_to_be32(stride),
+    };
+    struct {
+        uint32_t control, length;
+        uint64_t address;
+    } QEMU_PACKED dma;
+    uint16_t key = fw_cfg_file_key(qts, "etc/ramfb");
+
+    qtest_memwrite(qts, RAMFB_SCRATCH + 64, &cfg, sizeof(cfg));
+    dma.control = cpu_to_be32((uint32_t)key << 16 | FW_CFG_DMA_CTL_SELECT |
+                              FW_CFG_DMA_CTL_WRITE);
+    dma.length = cpu_to_be32(sizeof(cfg));
+    dma.address = cpu_to_be64(RAMFB_SCRATCH + 64);
+    qtest_memwrite(qts, RAMFB_SCRATCH, &dma, sizeof(dma));
+    qtest_outl(qts, FW_CFG_PORT_DMA, 0);
+    qtest_outl(qts, FW_CFG_PORT_DMA + 4, cpu_to_be32(RAMFB_SCRATCH));
+    qtest_memread(qts, RAMFB_SCRATCH, &dma, sizeof(dma));
+    g_assert_cmphex(be32_to_cpu(dma.control) & FW_CFG_DMA_CTL_ERR, ==, 0);
+}
+
+void ramfb_draw(QTestState *qts, Ramfb *r, uint32_t seed)
+{
+    size_t stride = (size_t)r->width * 4;
+    g_autofree uint8_t *buf = g_malloc(stride * r->height);
+    uint8_t px[3], shown[3];
+    uint32_t x, y;
+
+    for (y = 0; y < r->height; y++) {
+        for (x = 0; x < r->width; x++) {
+            pattern_rgb(seed, x, y, px);
+            encode_pixel(FMT_XRGB8888, px, buf + y * stride + x * 4, shown);
+        }
+    }
+    qtest_bufwrite(qts, r->fb, buf, stride * r->height);
+    r->seed = seed;
+}
+
+void assert_ramfb_screendump(Vm *vm, const Gpu *g, const Ramfb *r)
+{
+    Gpu as_ramfb = {
+        .id = "the boot display",
+        .width = r->width, .height = r->height,
+        .stride = r->width * 4, .format = FMT_XRGB8888, .seed = r->seed,
+    };
+    g_autofree char *path = screendump(vm, g);
+    g_autofree uint8_t *rgb = NULL;
+    uint32_t w, h;
+
+    rgb = read_ppm(path, &w, &h);
+    assert_picture(&as_ramfb, rgb, w, h, "screendump");
+}

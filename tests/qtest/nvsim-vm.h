@@ -97,6 +97,25 @@ char *mdev_with_plane(const char *plane);
 
 uint64_t console_counter(const Gpu *g, const char *name);
 
+/*
+ * The boot display (ramfb=on), set up as the firmware would: picture
+ * @seed, @width x @height XRGB8888, at guest address @fb, announced
+ * through fw_cfg's "etc/ramfb" (DMA).  ramfb_config() writes a raw
+ * configuration, e.g. a bad one.
+ */
+typedef struct Ramfb {
+    uint64_t fb;
+    uint32_t width, height, seed;
+} Ramfb;
+
+#define RAMFB_FB        0x1000000       /* 16 MiB into guest RAM */
+
+void ramfb_config(QTestState *qts, uint64_t addr, uint32_t fourcc,
+                  uint32_t width, uint32_t height, uint32_t stride);
+void ramfb_draw(QTestState *qts, Ramfb *r, uint32_t seed);
+/* The console of @g shows @r's picture */
+void assert_ramfb_screendump(Vm *vm, const Gpu *g, const Ramfb *r);
+
 /* The guest's monitor: its preferred mode, from nvsim's EDID registers */
 void assert_guest_edid(Gpu *g, uint32_t width, uint32_t height);
 

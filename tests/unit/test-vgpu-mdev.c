@@ -238,7 +238,7 @@ static void test_existing_uuid(void)
                  "nvidia-289 on 0000:83:00.0");
     host_free(h);
 
-    g_usleep(100 * 1000);
+    vgpu_wait_no_reaper(UUID1);
     g_assert_cmpstr(fake_host_read(fh, "sys/devices/0000:83:00.0/" UUID1
                                    "/remove"), ==, "");
     g_assert_cmpstr(fake_host_read(fh, TYPES "/nvidia-289/create"), ==, "");

@@ -253,3 +253,43 @@ void fake_host_free(FakeHost *fh)
     g_cond_clear(&fh->cond);
     g_free(fh);
 }
+
+/* Is a removal helper of vGPU @uuid running?  (argv: see vgpu-reaper.c) */
+static bool vgpu_reaper_running(const char *uuid)
+{
+    g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+    const char *name;
+
+    g_assert_nonnull(proc);
+    while ((name = g_dir_read_name(proc))) {
+        g_autofree char *path = NULL, *argv = NULL;
+        bool reaper = false, ours = false;
+        gsize len, i;
+
+        if (!g_ascii_isdigit(name[0])) {
+            continue;
+        }
+        path = g_strdup_printf("/proc/%s/cmdline", name);
+        if (!g_file_get_contents(path, &argv, &len, NULL)) {
+            continue;           /* gone meanwhile */
+        }
+        for (i = 0; i < len; i += strlen(argv + i) + 1) {
+            reaper |= !strcmp(argv + i, "nv-vgpu-reaper");
+            ours |= !strcmp(argv + i, uuid);
+        }
+        if (reaper && ours) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void vgpu_wait_no_reaper(const char *uuid)
+{
+    int i;
+
+    for (i = 0; i < 6000 && vgpu_reaper_running(uuid); i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_false(vgpu_reaper_running(uuid));
+}

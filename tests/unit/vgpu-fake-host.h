@@ -42,4 +42,11 @@ char *fake_host_read(FakeHost *fh, const char *rel);
 bool fake_host_wait_for(FakeHost *fh, const char *rel, const char *want,
                         int ms);
 
+/*
+ * Wait (up to 60 s, then fail) until no removal helper of vGPU @uuid
+ * runs: once QEMU is gone, nothing else would remove it, so a vGPU still
+ * there then was left in place for good.
+ */
+void vgpu_wait_no_reaper(const char *uuid);
+
 #endif

@@ -41,6 +41,7 @@ struct NvVgpuState {
     VgpuRequestPolicy on_request; /* on-request */
     char *params_str;           /* vgpu-params */
     OnOffAuto frame_rate_limiter; /* frame-rate-limiter */
+    bool ramfb;                 /* ramfb: the VM's boot display */
 
     VgpuHost host;
     VgpuDisplay display;
@@ -52,6 +53,7 @@ struct NvVgpuState {
     uint32_t migrated_xres;     /* the guest's monitor, in the stream */
     uint32_t migrated_yres;
     bool monitor_pending;       /* loaded, replug once out of RESUMING */
+    VgpuRamfbConfig migrated_ramfb; /* the boot display, in the stream */
 };
 
 struct NvVgpuClass {

@@ -8,6 +8,7 @@
 
 #include "hw/vgpu/vgpu-edid.h"
 #include "hw/vgpu/vgpu-profile.h"
+#include "hw/vgpu/vgpu-ramfb.h"
 #include "qapi/qapi-types-common.h"
 #include "ui/console.h"
 #include "ui/dmabuf-surface.h"
@@ -27,6 +28,8 @@ typedef struct VgpuDisplayConfig {
     uint32_t yres;
     bool follow_viewer;         /* monitor-follows-viewer= */
     uint32_t warn_interval_ms;  /* x-console-warn-interval-ms= */
+    bool ramfb;                 /* ramfb=: the VM's boot display here */
+    const char *owner;          /* the device, in messages */
 } VgpuDisplayConfig;
 
 typedef struct VgpuDisplay {
@@ -55,6 +58,7 @@ typedef struct VgpuDisplay {
     DmabufSurface *dmabuf_view;
 
     VgpuEdid edid;
+    VgpuRamfb *ramfb;           /* shown while head 0 is off; or NULL */
 
     /*
      * Dropped frames are warned about once per bad spell (frames dropped
@@ -90,7 +94,8 @@ typedef struct VgpuDisplay {
  * an error.  Planes are polled at most @cfg->fps times a second, and only
  * while a display client looks at the console.  The guest's monitor is
  * @cfg->xres x @cfg->yres (0: the default), and follows the viewer's
- * window only with @cfg->follow_viewer.
+ * window only with @cfg->follow_viewer.  With @cfg->ramfb the console
+ * shows the VM's boot display while head 0 is off.
  */
 bool vgpu_display_init(VgpuDisplay *d, DeviceState *dev,
                        VFIODevice *vbasedev, const VgpuDisplayConfig *cfg,
