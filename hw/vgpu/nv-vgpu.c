@@ -18,9 +18,13 @@
 #include "qemu/module.h"
 #include "qemu/uuid.h"
 #include "hw/qdev-properties.h"
+#include "hw/core/qdev-prop-internal.h"
+#include "qapi/qapi-types-vgpu.h"
+#include "qemu/error-report.h"
 #include "migration/blocker.h"
 #include "hw/vgpu/nv-vgpu.h"
 #include "hw/vgpu/vgpu-migration.h"
+#include "hw/vgpu/vgpu-params.h"
 #include "hw/vgpu/vgpu-reaper.h"
 #include "hw/vgpu/vgpu-sysfs.h"
 #include "trace.h"
@@ -85,16 +89,41 @@ static bool nv_vgpu_check_display(NvVgpuState *s, Error **errp)
 {
     VFIOPCIDevice *vdev = VFIO_PCI(s);
     const VgpuProfile *p = &s->host.profile;
-    uint32_t max_fps = p->frl_config ? MIN(p->frl_config, VGPU_DISPLAY_MAX_FPS)
-                                     : VGPU_DISPLAY_MAX_FPS;
+    g_auto(GStrv) in_force = vgpu_params_split(s->host.params_in_force);
+    /* The profile's frame rate limit holds unless the limiter is off. */
+    bool limited = !vgpu_params_has(in_force, "frame_rate_limiter", "0");
+    uint32_t max_fps = limited && p->frl_config ?
+                       MIN(p->frl_config, VGPU_DISPLAY_MAX_FPS) :
+                       VGPU_DISPLAY_MAX_FPS;
 
     if (!s->console_fps || s->console_fps > max_fps) {
         g_autofree char *summary = vgpu_profile_summary(p);
 
-        error_setg(errp, "console-fps=%u is outside 1 to %u, the frame rate "
-                   "limit of vGPU profile %s", s->console_fps, max_fps,
-                   summary);
+        if (limited) {
+            error_setg(errp, "console-fps=%u is outside 1 to %u, the frame "
+                       "rate limit of vGPU profile %s", s->console_fps,
+                       max_fps, summary);
+            error_append_hint(errp, "frame-rate-limiter=off lifts the "
+                              "profile's limit\n");
+        } else {
+            error_setg(errp, "console-fps=%u is outside 1 to %u",
+                       s->console_fps, max_fps);
+        }
         return false;
+    }
+    if (vgpu_params_has(in_force, "disable_vnc", "1")) {
+        /* The driver then offers no display plane at all. */
+        if (vdev->display == ON_OFF_AUTO_ON) {
+            error_setg(errp, "display=on asks for a console, but the "
+                       "vGPU's plugin parameters have disable_vnc=1, which "
+                       "switches its console off; drop one of them");
+            return false;
+        }
+        if (vdev->display == ON_OFF_AUTO_AUTO) {
+            warn_report("nv-vgpu %s: no console: the vGPU's plugin "
+                        "parameters have disable_vnc=1 (display=off "
+                        "silences this)", DEVICE(s)->id ?: s->host.uuid);
+        }
     }
     if (vdev->display == ON_OFF_AUTO_OFF &&
         (vdev->display_xres || vdev->display_yres)) {
@@ -187,6 +216,7 @@ static void nv_vgpu_instance_finalize(Object *obj)
     NvVgpuState *s = NV_VGPU(obj);
     VgpuHost *h;
 
+    g_clear_pointer(&s->params, g_strfreev);
     if (!s->host.ops) {
         return;                 /* never realized */
     }
@@ -326,7 +356,9 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     h->stop_at = g_strdup(s->stop_at);
     if (!nv_vgpu_check_options(s, errp) ||
         !vgpu_driver_match_parse(s->driver_match_str,
-                                 &s->driver_match, errp)) {
+                                 &s->driver_match, errp) ||
+        !vgpu_params_build(s->params_str, s->frame_rate_limiter, &s->params,
+                           errp)) {
         goto fail;
     }
     if (s->mdev_parent) {
@@ -350,11 +382,14 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
         /* A helper that someone kills is replaced while QEMU runs. */
         vgpu_reaper_watch(h->reaper);
     }
+    /* The driver reads its plugin parameters when the device opens. */
     if (!h->ops->describe(h, errp) ||
+        !vgpu_host_apply_params(h, s->params, errp) ||
         !vgpu_profile_check_pci(&h->profile, errp) ||
         !nv_vgpu_check_display(s, errp)) {
         goto fail;
     }
+    vgpu_locality_init(&s->locality, h, dev->id ?: h->uuid);
     trace_nv_vgpu_realize(h->uuid, h->profile.type_id,
                           h->profile.name ? h->profile.name : "", h->created);
 
@@ -364,6 +399,7 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     if (*errp) {
         goto fail;
     }
+    vgpu_health_attach(s);
     if (!nv_vgpu_check_migration(s, errp)) {
         nc->parent_unrealize(dev);
         goto fail;
@@ -376,6 +412,7 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     return;
 
 fail:
+    vgpu_locality_clear(&s->locality);
     vgpu_migration_exit(s);
     /* nv_vgpu_instance_finalize() lets go of what we found or made. */
     error_prepend(errp, "nv-vgpu: ");
@@ -388,6 +425,7 @@ static void nv_vgpu_unrealize(DeviceState *dev)
     /* The console goes before vfio-pci closes the device it reads. */
     vgpu_display_finalize(&s->display);
     vgpu_migration_exit(s);
+    vgpu_locality_clear(&s->locality);
     NV_VGPU_GET_CLASS(dev)->parent_unrealize(dev);
 }
 
@@ -480,6 +518,24 @@ static void nv_vgpu_get_number(Object *obj, Visitor *v, const char *name,
     visit_type_uint64(v, name, &value, errp);
 }
 
+static const PropertyInfo nv_vgpu_prop_on_error = {
+    .type = "VgpuErrorPolicy",
+    .description = "stop/report",
+    .enum_table = &VgpuErrorPolicy_lookup,
+    .get = qdev_propinfo_get_enum,
+    .set = qdev_propinfo_set_enum,
+    .set_default_value = qdev_propinfo_set_default_value_enum,
+};
+
+static const PropertyInfo nv_vgpu_prop_on_request = {
+    .type = "VgpuRequestPolicy",
+    .description = "unplug/report",
+    .enum_table = &VgpuRequestPolicy_lookup,
+    .get = qdev_propinfo_get_enum,
+    .set = qdev_propinfo_set_enum,
+    .set_default_value = qdev_propinfo_set_default_value_enum,
+};
+
 static const Property nv_vgpu_properties[] = {
     DEFINE_PROP_STRING("parent", NvVgpuState, mdev_parent),
     DEFINE_PROP_STRING("mdev-type", NvVgpuState, mdev_type),
@@ -495,6 +551,15 @@ static const Property nv_vgpu_properties[] = {
                        VGPU_DISPLAY_WARN_INTERVAL_MS),
     DEFINE_PROP_STRING("migration-driver-match", NvVgpuState,
                        driver_match_str),
+    DEFINE_PROP_SIGNED("on-error", NvVgpuState, on_error,
+                       VGPU_ERROR_POLICY_STOP, nv_vgpu_prop_on_error,
+                       VgpuErrorPolicy),
+    DEFINE_PROP_SIGNED("on-request", NvVgpuState, on_request,
+                       VGPU_REQUEST_POLICY_UNPLUG, nv_vgpu_prop_on_request,
+                       VgpuRequestPolicy),
+    DEFINE_PROP_STRING("vgpu-params", NvVgpuState, params_str),
+    DEFINE_PROP_ON_OFF_AUTO("frame-rate-limiter", NvVgpuState,
+                            frame_rate_limiter, ON_OFF_AUTO_AUTO),
     DEFINE_PROP_BOOL("ramfb", NvVgpuState, ramfb, false),
 };
 
@@ -560,6 +625,21 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
     object_class_property_set_description(klass, "migration-driver-match",
         "Host drivers whose vGPU state this vGPU accepts: branch (the "
         "same driver branch, default), version (the same version) or any");
+    object_class_property_set_description(klass, "on-error",
+        "What the vGPU's error interrupt does besides a VGPU_ERROR event: "
+        "stop the VM (stop, as vfio-pci) or nothing (report)");
+    object_class_property_set_description(klass, "on-request",
+        "What the host's request for the vGPU does besides a VGPU_REQUEST "
+        "event: unplug the device (unplug, as vfio-pci) or nothing "
+        "(report)");
+    object_class_property_set_description(klass, "vgpu-params",
+        "NVIDIA plugin parameters written to nvidia/vgpu_params before the "
+        "vGPU is opened: key=value items separated by ':' (or ',,' on the "
+        "command line), e.g. frame_rate_limiter=0:disable_vnc=1");
+    object_class_property_set_description(klass, "frame-rate-limiter",
+        "The vGPU's frame rate limiter (plugin parameter "
+        "frame_rate_limiter): on, off, or auto (as the driver or the vGPU "
+        "has it)");
     object_class_property_set_description(klass, "ramfb",
         "Show the VM's boot display (ramfb: firmware, boot loader, early "
         "boot) on head 0's console while head 0 is off; one device per "

@@ -310,6 +310,37 @@ static void vgpu_display_blank(VgpuDisplay *d)
     }
 }
 
+static void vgpu_display_count_frame(VgpuDisplay *d,
+                                     const struct vfio_device_gfx_plane_info *p,
+                                     int64_t now)
+{
+    d->shown_width = p->width;
+    d->shown_height = p->height;
+    d->shown_format = p->drm_format;
+    d->frames_shown++;
+    if (now - d->fps_window_ns >= NANOSECONDS_PER_SECOND) {
+        if (d->fps_window_ns) {
+            /* frames of the window that ended, this one not included */
+            d->fps = (d->frames_shown - 1 - d->fps_window_frames) *
+                     NANOSECONDS_PER_SECOND / (now - d->fps_window_ns);
+        }
+        d->fps_window_ns = now;
+        d->fps_window_frames = d->frames_shown - 1;
+    }
+}
+
+uint32_t vgpu_display_fps(const VgpuDisplay *d)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+
+    /* Nothing shown for two windows: the rate is 0, not the old one. */
+    if (!d->fps_window_ns ||
+        now - d->fps_window_ns >= 2 * NANOSECONDS_PER_SECOND) {
+        return 0;
+    }
+    return d->fps;
+}
+
 /*
  * Head 0 is off: show the boot display if the firmware set one up, else
  * a notice.  The boot display has a shadow of its own, and each shadow
@@ -362,6 +393,7 @@ static void vgpu_display_gfx_update(void *opaque)
                              plane.width, plane.height, plane.stride,
                              plane.size);
     if (!plane.drm_format || !plane.size) {
+        d->shown_width = d->shown_height = d->shown_format = 0;
         vgpu_display_head_off(d);
         vgpu_display_spell_end(d);
         return;
@@ -384,6 +416,7 @@ static void vgpu_display_gfx_update(void *opaque)
         return;
     }
     d->blank = false;
+    vgpu_display_count_frame(d, &plane, now);
     vgpu_display_spell_end(d);
 }
 

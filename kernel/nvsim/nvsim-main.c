@@ -73,6 +73,7 @@ struct nvsim_parent {
 	struct mdev_type *mtypes[NVSIM_NR_TYPES];
 	/* protected by nvsim_parent_lock */
 	unsigned int fb_used_mb;
+	int numa_node;			/* simulated; NUMA_NO_NODE: none */
 };
 
 /* "nvsim", and "nvsim2" when parent2_driver_version is set */
@@ -119,10 +120,66 @@ static ssize_t fb_used_mb_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(fb_used_mb);
 
+/*
+ * numa_node and local_cpulist as a PCI GPU shows them.  A class device
+ * has no node, so the node is simulated: writable, for tests of NUMA
+ * placement.  A node that is not online has no local CPUs.
+ */
+static ssize_t numa_node_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct nvsim_parent *p = dev_get_drvdata(dev);
+	int node;
+
+	mutex_lock(&nvsim_parent_lock);
+	node = p->numa_node;
+	mutex_unlock(&nvsim_parent_lock);
+	return sysfs_emit(buf, "%d\n", node);
+}
+
+static ssize_t numa_node_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct nvsim_parent *p = dev_get_drvdata(dev);
+	int node, ret;
+
+	ret = kstrtoint(buf, 0, &node);
+	if (ret)
+		return ret;
+	if (node < NUMA_NO_NODE || node >= MAX_NUMNODES)
+		return -EINVAL;
+	mutex_lock(&nvsim_parent_lock);
+	p->numa_node = node;
+	mutex_unlock(&nvsim_parent_lock);
+	return count;
+}
+static DEVICE_ATTR_RW(numa_node);
+
+static ssize_t local_cpulist_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct nvsim_parent *p = dev_get_drvdata(dev);
+	int node;
+
+	mutex_lock(&nvsim_parent_lock);
+	node = p->numa_node;
+	mutex_unlock(&nvsim_parent_lock);
+	if (node == NUMA_NO_NODE)
+		return sysfs_emit(buf, "%*pbl\n", cpumask_pr_args(cpu_online_mask));
+	if (!node_online(node))
+		return sysfs_emit(buf, "\n");
+	return sysfs_emit(buf, "%*pbl\n",
+			  cpumask_pr_args(cpumask_of_node(node)));
+}
+static DEVICE_ATTR_RO(local_cpulist);
+
 static struct attribute *nvsim_parent_attrs[] = {
 	&dev_attr_driver_version.attr,
 	&dev_attr_fb_budget_mb.attr,
 	&dev_attr_fb_used_mb.attr,
+	&dev_attr_numa_node.attr,
+	&dev_attr_local_cpulist.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(nvsim_parent);
@@ -152,11 +209,12 @@ static unsigned int *nvsim_param_slot(struct nvsim_params *p, unsigned int i)
 
 /*
  * Parse "key=value, key=value" (keys above, values 0 or 1).  An empty
- * string resets every parameter to 0.
+ * string resets every parameter to its default: the frame rate limiter
+ * on (as NVIDIA's), the rest 0.
  */
 static int nvsim_parse_params(char *s, struct nvsim_params *out)
 {
-	struct nvsim_params p = {};
+	struct nvsim_params p = NVSIM_PARAMS_DEFAULT;
 	char *item;
 
 	while ((item = strsep(&s, ",")) != NULL) {
@@ -247,9 +305,9 @@ static const struct attribute_group nvsim_nvidia_group = {
 
 /* ------------------------------------------------------------------ */
 /*
- * per mdev attributes: nvsim/{plane,inject_irq,plane_fault,mig_fail},
- * nvsim/{edid,err_irq,plane_region}, nvsim/{migration,strict_resuming}
- * and nvsim/resumed
+ * per mdev attributes: nvsim/{plane,inject_irq,frame_rate,plane_fault,
+ * mig_fail}, nvsim/{edid,err_irq,plane_region},
+ * nvsim/{migration,strict_resuming} and nvsim/resumed
  */
 
 static const char * const nvsim_plane_names[] = {
@@ -335,6 +393,20 @@ static ssize_t inject_irq_store(struct device *dev,
 	return ret ? ret : count;
 }
 static DEVICE_ATTR_WO(inject_irq);
+
+/* The frame rate cap of this open: the type's frl_config, 0 for none */
+static ssize_t frame_rate_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct nvsim_dev *nd = dev_get_drvdata(dev);
+	unsigned int frl;
+
+	mutex_lock(&nd->lock);
+	frl = nd->params.frame_rate_limiter ? nd->type->frl : 0;
+	mutex_unlock(&nd->lock);
+	return sysfs_emit(buf, "%u\n", frl);
+}
+static DEVICE_ATTR_RO(frame_rate);
 
 static ssize_t plane_fault_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
@@ -537,6 +609,7 @@ static DEVICE_ATTR_RO(resumed);
 static struct attribute *nvsim_nvsim_attrs[] = {
 	&dev_attr_plane.attr,
 	&dev_attr_inject_irq.attr,
+	&dev_attr_frame_rate.attr,
 	&dev_attr_plane_fault.attr,
 	&dev_attr_mig_fail.attr,
 	&dev_attr_edid.attr,
@@ -585,6 +658,8 @@ static int nvsim_init_dev(struct vfio_device *vdev)
 	atomic64_set(&nd->resumed_bytes, 0);
 	mutex_init(&nd->lock);
 
+	nd->params_req = (struct nvsim_params)NVSIM_PARAMS_DEFAULT;
+	nd->params = nd->params_req;
 	nd->plane_mode_req = nvsim_default_plane;
 	nd->plane_mode = nvsim_default_plane;
 	nd->plane_id = 1;
@@ -810,6 +885,7 @@ static int nvsim_parent_add(struct nvsim_parent *p, const char *name,
 	p->name = name;
 	p->driver_version = driver_version;
 	p->fb_used_mb = 0;
+	p->numa_node = NUMA_NO_NODE;
 	for (i = 0; i < NVSIM_NR_TYPES; i++) {
 		struct nvsim_type *t = &p->types[i];
 

@@ -112,6 +112,8 @@ struct nvsim_params {
 	unsigned int enable_profiling;
 };
 
+#define NVSIM_PARAMS_DEFAULT	{ .frame_rate_limiter = 1 }
+
 #define NVSIM_PARAMS_MAX	256
 
 /* writable BAR0 registers, in migration stream order */

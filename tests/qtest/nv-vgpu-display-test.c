@@ -13,6 +13,7 @@
 #include "libqtest.h"
 #include "libqos/pci-pc.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "hw/pci/pci_regs.h"
 #include "qemu/bswap.h"
 #include "qemu/units.h"
@@ -21,6 +22,39 @@
 static const char *vnc_client(void);
 
 /* ---------------------------------------------------------------------- */
+
+/* query-vgpus' console-info of the first vGPU (a reference to drop) */
+static QDict *console_info(Vm *vm)
+{
+    QDict *rsp = qtest_qmp(vm->qts, "{ 'execute': 'query-vgpus' }");
+    QList *list = qdict_get_qlist(rsp, "return");
+    QDict *info;
+
+    g_assert_nonnull(list);
+    info = qdict_get_qdict(qobject_to(QDict, qlist_peek(list)),
+                           "console-info");
+    qobject_ref(info);
+    qobject_unref(rsp);
+    return info;
+}
+
+/* VNC clients of the first vGPU's console, once it is @want (up to 5 s) */
+static int64_t console_clients_wait(Vm *vm, int64_t want)
+{
+    int64_t n = -1;
+
+    for (int i = 0; i < 500; i++) {
+        QDict *info = console_info(vm);
+
+        n = qdict_get_int(info, "clients");
+        qobject_unref(info);
+        if (n == want) {
+            break;
+        }
+        g_usleep(10 * 1000);
+    }
+    return n;
+}
 
 /* dma-buf files QEMU has open ("fd") or mapped ("maps") */
 static int count_dmabufs(pid_t pid, const char *what)
@@ -718,7 +752,10 @@ static void test_display_off(void)
                           g_getenv("QTEST_QEMU_BINARY"), uuid);
     g_assert_true(g_spawn_command_line_sync(dev, NULL, &err, &status, NULL));
     g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    if (!strstr(err, "display=on, but the vGPU offers no display plane")) {
+    /* said before the open, from the parameters in force */
+    if (!strstr(err, "display=on asks for a console, but the vGPU's plugin "
+                "parameters have disable_vnc=1, which switches its console "
+                "off; drop one of them")) {
         g_error("display=on with disable_vnc=1: %s", err);
     }
     mdev_attr_write(uuid, "nvidia/vgpu_params", "");
@@ -914,6 +951,18 @@ static void test_frame_cap_storm(const void *opaque)
                    " polls at console-fps=5, %" PRIu64 " tiles", sent, secs,
                    polls, tiles);
     g_assert_cmpuint(sent, >=, 50);
+    {
+        /* the storm redrew at the cap: query-vgpus counts those frames */
+        QDict *info = console_info(vm);
+
+        g_test_message("query-vgpus: %" PRId64 " frames/s, %" PRId64
+                       " shown", qdict_get_int(info, "fps"),
+                       qdict_get_int(info, "frames-shown"));
+        g_assert_cmpint(qdict_get_int(info, "fps"), >=, 1);
+        g_assert_cmpint(qdict_get_int(info, "fps"), <=, 5);
+        g_assert_cmpint(qdict_get_int(info, "frames-shown"), >=, polls / 2);
+        qobject_unref(info);
+    }
     if (polls > 2 + (uint64_t)(secs * 5)) {
         g_error("%llu SetPixelFormat messages in %.1f s made %" PRIu64
                 " polls at console-fps=5", sent, secs, polls);
@@ -1073,6 +1122,19 @@ static void test_vnc(const void *opaque)
     g_assert_cmpstr(line, ==, "ready 1024x768");
     g_free(line);
     tiles = console_counter(g, "x-console-tiles");
+    {
+        /* query-vgpus sees the console as the client does */
+        QDict *info = console_info(vm);
+
+        g_assert_cmpstr(qdict_get_str(info, "plane"), ==, plane);
+        g_assert_cmpstr(qdict_get_str(info, "mode"), ==, "1024x768");
+        g_assert_cmpstr(qdict_get_str(info, "format"), ==, "XR24");
+        g_assert_cmpint(qdict_get_int(info, "frame-cap"), ==, 30);
+        g_assert_cmpint(qdict_get_int(info, "frames-shown"), >=, 1);
+        g_assert_cmpint(qdict_get_int(info, "fps"), <=, 30);
+        qobject_unref(info);
+        g_assert_cmpint(console_clients_wait(vm, 1), ==, 1);
+    }
 
     /*
      * One tile turns white, in one qtest command, so that no poll sees
@@ -1135,6 +1197,7 @@ static void test_vnc(const void *opaque)
     /* the console copied that one tile */
     tiles = console_counter(g, "x-console-tiles") - tiles;
     g_assert_cmpuint(tiles, ==, 1);
+    g_assert_cmpint(console_clients_wait(vm, 0), ==, 0);
 
     vm_quit(vm);
     nvsim_remove(uuid);

@@ -11,6 +11,8 @@
 #include "libqtest.h"
 #include "libqos/pci-pc.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "qobject/qstring.h"
 #include "hw/pci/pci_regs.h"
 #include "qemu/units.h"
 #include "../unit/vgpu-fake-host.h"
@@ -113,6 +115,13 @@ static void test_help(void)
     g_assert_nonnull(strstr(out, "uuid=<str>             - UUID of the vGPU"));
     g_assert_nonnull(strstr(out, "sysfsdev=<str>"));
     g_assert_nonnull(strstr(out, "vgpu-profile=<string>  - Profile name"));
+    g_assert_nonnull(strstr(out, "on-error=<VgpuErrorPolicy> - "));
+    g_assert_nonnull(strstr(out, "(report) (default: stop)\n"));
+    g_assert_nonnull(strstr(out, "on-request=<VgpuRequestPolicy> - "));
+    g_assert_nonnull(strstr(out, "(report) (default: unplug)\n"));
+    g_assert_nonnull(strstr(out, "vgpu-params=<str>      - NVIDIA plugin "
+                            "parameters"));
+    g_assert_nonnull(strstr(out, "frame-rate-limiter=<OnOffAuto> - "));
     /* nv-vgpu's real default: migrate if the vGPU can */
     line = strstr(out, "enable-migration=<OnOffAuto>");
     g_assert_nonnull(line);
@@ -458,6 +467,513 @@ static void test_nvsim_failed_start_removes(void)
     g_assert_cmpint(mdev_count(), ==, before);
 }
 
+/* ------------------------------------------------------------------ */
+/* The operator's controls: health events, plugin parameters, query-vgpus */
+
+#define ACPI_PCIHP_DOWN 0xae04  /* slots whose unplug the guest was asked */
+
+/* The one vGPU of query-vgpus (a reference the caller drops) */
+static QDict *query_vgpu(QTestState *qts)
+{
+    QDict *resp = qtest_qmp(qts, "{ 'execute': 'query-vgpus' }");
+    QList *list = qdict_get_qlist(resp, "return");
+    QDict *v;
+
+    g_assert_nonnull(list);
+    g_assert_cmpint(qlist_size(list), ==, 1);
+    v = qobject_to(QDict, qlist_peek(list));
+    qobject_ref(v);
+    qobject_unref(resp);
+    return v;
+}
+
+static const char *run_status(QTestState *qts, char *buf, size_t len)
+{
+    QDict *resp = qtest_qmp(qts, "{ 'execute': 'query-status' }");
+
+    g_strlcpy(buf, qdict_get_str(qdict_get_qdict(resp, "return"), "status"),
+              len);
+    qobject_unref(resp);
+    return buf;
+}
+
+/* An event of the vGPU gpu0 on nvsim, with the policy's @action */
+static void assert_vgpu_event(QDict *ev, const char *uuid, const char *type,
+                              const char *action, int64_t count)
+{
+    QDict *data = qdict_get_qdict(ev, "data");
+
+    g_assert_cmpstr(qdict_get_str(data, "id"), ==, "gpu0");
+    g_assert_cmpstr(qdict_get_str(data, "qom-path"), ==,
+                    "/machine/peripheral/gpu0");
+    g_assert_cmpstr(qdict_get_str(data, "uuid"), ==, uuid);
+    g_assert_cmpstr(qdict_get_str(data, "parent"), ==, "nvsim");
+    g_assert_cmpstr(qdict_get_str(data, "type"), ==, type);
+    g_assert_cmpstr(qdict_get_str(data, "action"), ==, action);
+    g_assert_cmpint(qdict_get_int(data, "count"), ==, count);
+}
+
+static QDict *health_irq(QDict *v, const char *which)
+{
+    return qdict_get_qdict(qdict_get_qdict(v, "health"), which);
+}
+
+/*
+ * on-error=report and on-request=report: the events, the VM running on,
+ * the device kept, and the counters.
+ */
+static void test_nvsim_health_report(void)
+{
+    g_autofree char *uuid = NULL;
+    char status[32];
+    int64_t before = g_get_real_time();
+    QTestState *qts;
+    QDict *ev, *v;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    qts = qtest_init("-machine pc -nodefaults -device nv-vgpu,id=gpu0,"
+                     "bus=pci.0,addr=05.0,parent=nvsim,mdev-type=nvsim-63,"
+                     "on-error=report,on-request=report");
+    uuid = qom_get_str(qts, "vgpu-uuid");
+    v = query_vgpu(qts);
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(v, "health"), "on-error"),
+                    ==, "report");
+    g_assert_true(qdict_get_bool(health_irq(v, "error"), "present"));
+    g_assert_true(qdict_get_bool(health_irq(v, "request"), "present"));
+    g_assert_cmpint(qdict_get_int(health_irq(v, "error"), "count"), ==, 0);
+    g_assert_false(qdict_haskey(health_irq(v, "error"), "last"));
+    qobject_unref(v);
+
+    mdev_attr_write(uuid, "nvsim/inject_irq", "err");
+    ev = qtest_qmp_eventwait_ref(qts, "VGPU_ERROR");
+    assert_vgpu_event(ev, uuid, "nvsim-63", "report", 1);
+    qobject_unref(ev);
+    mdev_attr_write(uuid, "nvsim/inject_irq", "err");
+    ev = qtest_qmp_eventwait_ref(qts, "VGPU_ERROR");
+    assert_vgpu_event(ev, uuid, "nvsim-63", "report", 2);
+    qobject_unref(ev);
+    g_assert_cmpstr(run_status(qts, status, sizeof(status)), ==, "running");
+
+    mdev_attr_write(uuid, "nvsim/inject_irq", "req");
+    ev = qtest_qmp_eventwait_ref(qts, "VGPU_REQUEST");
+    assert_vgpu_event(ev, uuid, "nvsim-63", "report", 1);
+    qobject_unref(ev);
+    /* the guest was not asked to unplug it */
+    g_assert_cmphex(qtest_inl(qts, ACPI_PCIHP_DOWN), ==, 0);
+
+    v = query_vgpu(qts);
+    g_assert_cmpint(qdict_get_int(health_irq(v, "error"), "count"), ==, 2);
+    g_assert_cmpint(qdict_get_int(health_irq(v, "error"), "last"), >=,
+                    before);
+    g_assert_cmpint(qdict_get_int(health_irq(v, "error"), "last"), <=,
+                    g_get_real_time());
+    g_assert_cmpint(qdict_get_int(health_irq(v, "request"), "count"), ==, 1);
+    g_assert_true(qdict_haskey(health_irq(v, "request"), "last"));
+    qobject_unref(v);
+    g_assert_true(mdev_exists(uuid));
+    qtest_quit(qts);
+    g_assert_true(mdev_wait_gone(uuid));
+}
+
+/*
+ * The defaults, vfio-pci's: a request asks the guest to unplug the vGPU
+ * (its eject then removes it), an error stops the VM.
+ */
+static void test_nvsim_health_defaults(void)
+{
+    g_autofree char *uuid = NULL;
+    char status[32];
+    QTestState *qts;
+    QDict *ev, *v;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    qts = qtest_init("-machine pc -nodefaults -device nv-vgpu,id=gpu0,"
+                     "bus=pci.0,addr=05.0,parent=nvsim,mdev-type=nvsim-157 "
+                     "-device nv-vgpu,id=gpu1,bus=pci.0,addr=06.0,"
+                     "parent=nvsim,mdev-type=nvsim-63");
+    uuid = qom_get_str(qts, "vgpu-uuid");
+
+    mdev_attr_write(uuid, "nvsim/inject_irq", "req");
+    ev = qtest_qmp_eventwait_ref(qts, "VGPU_REQUEST");
+    assert_vgpu_event(ev, uuid, "nvsim-157", "unplug", 1);
+    qobject_unref(ev);
+    g_assert_cmphex(qtest_inl(qts, ACPI_PCIHP_DOWN), ==, 1 << 5);
+    qtest_outl(qts, 0xae08, 1 << 5);        /* the guest ejects it */
+    qtest_qmp_eventwait(qts, "DEVICE_DELETED");
+    g_assert_true(mdev_wait_gone(uuid));
+
+    /* gpu1 now: an error stops the VM */
+    g_free(uuid);
+    uuid = qom_get_dev_str(qts, "gpu1", "vgpu-uuid");
+    g_assert_cmpstr(run_status(qts, status, sizeof(status)), ==, "running");
+    mdev_attr_write(uuid, "nvsim/inject_irq", "err");
+    ev = qtest_qmp_eventwait_ref(qts, "VGPU_ERROR");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "id"), ==,
+                    "gpu1");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "action"), ==,
+                    "stop");
+    qobject_unref(ev);
+    qtest_qmp_eventwait(qts, "STOP");
+    g_assert_cmpstr(run_status(qts, status, sizeof(status)), ==,
+                    "internal-error");
+    v = query_vgpu(qts);
+    g_assert_cmpstr(qdict_get_str(v, "id"), ==, "gpu1");
+    g_assert_cmpint(qdict_get_int(health_irq(v, "error"), "count"), ==, 1);
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(v, "health"), "on-error"),
+                    ==, "stop");
+    qobject_unref(v);
+    qtest_quit(qts);
+    g_assert_true(mdev_wait_gone(uuid));
+}
+
+/* A vGPU whose driver has no error interrupt starts, and says so. */
+static void test_nvsim_no_err_irq(void)
+{
+    g_autofree char *uuid = NULL;
+    g_autofree char *out = NULL;
+    QTestState *qts;
+    QDict *v;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = nvsim_create("nvsim-63");
+    mdev_attr_write(uuid, "nvsim/err_irq", "0");
+    qts = qtest_initf("-machine q35 -nodefaults -device nv-vgpu,id=gpu0,"
+                      "sysfsdev=" MDEV_DEVICES "/%s", uuid);
+    v = query_vgpu(qts);
+    g_assert_false(qdict_get_bool(health_irq(v, "error"), "present"));
+    g_assert_true(qdict_get_bool(health_irq(v, "request"), "present"));
+    qobject_unref(v);
+    out = qtest_hmp(qts, "info vgpus");
+    g_assert_nonnull(strstr(out, "  health: on-error=stop, on-request=unplug, "
+                            "errors (no interrupt) 0, requests 0\r\n"));
+    qtest_quit(qts);
+    g_usleep(200 * 1000);
+    mdev_attr_write(uuid, "nvsim/err_irq", "1");
+    nvsim_remove(uuid);
+}
+
+static char *mdev_params(const char *uuid)
+{
+    g_autofree char *path = g_strdup_printf(MDEV_DEVICES "/%s/nvidia/"
+                                            "vgpu_params", uuid);
+    char *value = NULL;
+
+    g_assert_true(g_file_get_contents(path, &value, NULL, NULL));
+    return g_strchomp(value);
+}
+
+/* Wait up to 10 s for the vGPU's plugin parameters to read @want. */
+static bool mdev_params_wait(const char *uuid, const char *want)
+{
+    g_autofree char *value = NULL;
+
+    for (int i = 0; i < 1000; i++) {
+        g_free(value);
+        value = mdev_params(uuid);
+        if (!strcmp(value, want)) {
+            return true;
+        }
+        g_usleep(10 * 1000);
+    }
+    g_printerr("vGPU %s: plugin parameters '%s', not '%s'\n", uuid, value,
+               want);
+    return false;
+}
+
+static uint64_t mdev_frame_rate(const char *uuid)
+{
+    g_autofree char *path = g_strdup_printf(MDEV_DEVICES "/%s/nvsim/"
+                                            "frame_rate", uuid);
+    g_autofree char *value = NULL;
+
+    g_assert_true(g_file_get_contents(path, &value, NULL, NULL));
+    return g_ascii_strtoull(value, NULL, 10);
+}
+
+/* The n-th key=value of a VgpuParam list */
+static void assert_param(QList *list, int n, const char *key,
+                         const char *value)
+{
+    const QListEntry *e = qlist_first(list);
+    QDict *p;
+
+    while (n-- && e) {
+        e = qlist_next(e);
+    }
+    g_assert_nonnull(e);
+    p = qobject_to(QDict, qlist_entry_obj(e));
+    g_assert_cmpstr(qdict_get_str(p, "key"), ==, key);
+    g_assert_cmpstr(qdict_get_str(p, "value"), ==, value);
+}
+
+/*
+ * An existing vGPU: QEMU's parameters are in force while it has the vGPU
+ * (the frame rate limiter off lifts the 1B profile's 45 frames/s for the
+ * console), and the previous ones come back when QEMU lets go of it.
+ */
+static void test_nvsim_params_existing(void)
+{
+    g_autofree char *uuid = NULL;
+    g_autofree char *value = NULL;
+    g_autofree char *out = NULL;
+    QTestState *qts;
+    QDict *v, *params;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = nvsim_create("nvsim-157");
+    mdev_attr_write(uuid, "nvidia/vgpu_params", "enable_uvm=1");
+    qts = qtest_initf("-machine pc -nodefaults -device nv-vgpu,id=gpu0,"
+                      "bus=pci.0,addr=05.0,sysfsdev=" MDEV_DEVICES "/%s,"
+                      "vgpu-params=enable_debugging=1:disable_vnc=0,"
+                      "frame-rate-limiter=off,console-fps=50", uuid);
+    value = mdev_params(uuid);
+    g_assert_cmpstr(value, ==, "enable_debugging=1, disable_vnc=0, "
+                    "frame_rate_limiter=0");
+    g_assert_cmpuint(mdev_frame_rate(uuid), ==, 0);
+
+    v = query_vgpu(qts);
+    params = qdict_get_qdict(v, "params");
+    g_assert_true(qdict_get_bool(params, "supported"));
+    assert_param(qdict_get_qlist(params, "in-force"), 0, "enable_debugging",
+                 "1");
+    assert_param(qdict_get_qlist(params, "in-force"), 2,
+                 "frame_rate_limiter", "0");
+    assert_param(qdict_get_qlist(params, "requested"), 1, "disable_vnc", "0");
+    g_assert_cmpstr(qdict_get_str(params, "restore"), ==, "enable_uvm=1");
+    g_assert_cmpint(qdict_get_int(qdict_get_qdict(v, "console-info"),
+                                  "frame-cap"), ==, 50);
+    g_assert_false(qdict_get_bool(v, "created"));
+    qobject_unref(v);
+    out = qtest_hmp(qts, "info vgpus");
+    g_assert_nonnull(strstr(out, "  plugin parameters: enable_debugging=1 "
+                            "disable_vnc=0 frame_rate_limiter=0 (put back on "
+                            "release: 'enable_uvm=1')\r\n"));
+
+    /* unplugged: the vGPU is closed, and its parameters put back */
+    qpci_unplug_acpi_device_test(qts, "gpu0", 5);
+    g_assert_true(mdev_params_wait(uuid, "enable_uvm=1"));
+    qtest_quit(qts);
+
+    /* QEMU quits with the vGPU open: its helper puts them back. */
+    qts = qtest_initf("-machine q35 -nodefaults -device nv-vgpu,id=gpu0,"
+                      "sysfsdev=" MDEV_DEVICES "/%s,"
+                      "vgpu-params=disable_vnc=1,display=off", uuid);
+    g_free(value);
+    value = mdev_params(uuid);
+    g_assert_cmpstr(value, ==, "disable_vnc=1");
+    qtest_quit(qts);
+    g_assert_true(mdev_params_wait(uuid, "enable_uvm=1"));
+
+    /* nothing before: nothing after */
+    mdev_attr_write(uuid, "nvidia/vgpu_params", " ");
+    qts = qtest_initf("-machine q35 -nodefaults -device nv-vgpu,id=gpu0,"
+                      "sysfsdev=" MDEV_DEVICES "/%s,"
+                      "frame-rate-limiter=on", uuid);
+    g_assert_cmpuint(mdev_frame_rate(uuid), ==, 45);
+    g_free(value);
+    value = mdev_params(uuid);
+    g_assert_cmpstr(value, ==, "frame_rate_limiter=1");
+    qtest_quit(qts);
+    g_assert_true(mdev_params_wait(uuid, ""));
+    nvsim_remove(uuid);
+}
+
+/*
+ * A vGPU QEMU creates gets the parameters before its first open;
+ * disable_vnc=1 takes the console display=auto would have had, and is an
+ * error with display=on; the driver's refusal is explained.
+ */
+static void test_nvsim_params_created(void)
+{
+    g_autofree char *uuid = NULL;
+    g_autofree char *value = NULL;
+    QTestState *qts;
+    QDict *v;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    qts = qtest_init("-machine q35 -nodefaults -device nv-vgpu,id=gpu0,"
+                     "parent=nvsim,mdev-type=nvsim-63,"
+                     "vgpu-params=disable_vnc=1");
+    uuid = qom_get_str(qts, "vgpu-uuid");
+    value = mdev_params(uuid);
+    g_assert_cmpstr(value, ==, "disable_vnc=1");
+    v = query_vgpu(qts);
+    g_assert_false(qdict_get_bool(v, "console"));
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(v, "console-info"),
+                                  "plane"), ==, "none");
+    g_assert_false(qdict_haskey(qdict_get_qdict(v, "params"), "restore"));
+    qobject_unref(v);
+    qtest_quit(qts);
+    g_assert_true(mdev_wait_gone(uuid));
+
+    /* UUIDs of our own: other tests may create mdevs meanwhile */
+    assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-63,display=on,"
+                   "uuid=" UUID1 ",vgpu-params=disable_vnc=1", false,
+                   "display=on asks for a console, but the vGPU's plugin "
+                   "parameters have disable_vnc=1, which switches its "
+                   "console off; drop one of them");
+    assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-63,"
+                   "uuid=" UUID2 ",vgpu-params=no_such_key=1", false,
+                   "refused plugin parameters 'no_such_key=1' (");
+    assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-63,"
+                   "uuid=" UUID2 ",vgpu-params=no_such_key=1", false,
+                   "/nvidia/vgpu_params: Invalid argument): it does not know "
+                   "a key or does not take a value");
+    /* the 1B profile's limit holds with the limiter on */
+    assert_refused("nv-vgpu,parent=nvsim,mdev-type=nvsim-157,"
+                   "uuid=" UUID1 ",frame-rate-limiter=on,console-fps=50",
+                   false, "console-fps=50 is outside 1 to 45, the frame rate "
+                   "limit of vGPU profile GRID P4-1B");
+    /* each was created, then removed */
+    g_assert_true(mdev_wait_gone(UUID1));
+    g_assert_true(mdev_wait_gone(UUID2));
+}
+
+/*
+ * vgpu-params= is checked before any vGPU is touched (every rule:
+ * test-vgpu-mdev's /vgpu/params/build).
+ */
+static void test_params_errors(void)
+{
+    assert_refused("nv-vgpu,sysfsdev=" MDEV_DEVICES "/" UUID1 ","
+                   "vgpu-params=a=1:a=0", false,
+                   "nv-vgpu: vgpu-params: a is given twice");
+    assert_refused("nv-vgpu,sysfsdev=" MDEV_DEVICES "/" UUID1 ","
+                   "vgpu-params=frame_rate_limiter=0,frame-rate-limiter=on",
+                   false, "frame-rate-limiter=on contradicts vgpu-params' "
+                   "frame_rate_limiter=0");
+    assert_refused("nv-vgpu,sysfsdev=" MDEV_DEVICES "/" UUID1 ","
+                   "on-error=ignore", false,
+                   "Parameter 'on-error' does not accept value 'ignore'");
+}
+
+#define NVSIM_NUMA NVSIM "/numa_node"
+
+/* Can this QEMU bind guest RAM to host nodes (is it built with libnuma)? */
+static bool qemu_binds_memory(void)
+{
+    g_autofree char *cmd = g_strdup_printf("%s -machine none -nodefaults "
+        "-object memory-backend-ram,id=m,size=2M,host-nodes=0,policy=bind "
+        "-device no-such-device", qemu_binary());
+    g_autofree char *err = NULL;
+
+    g_assert_true(g_spawn_command_line_sync(cmd, NULL, &err, NULL, NULL));
+    return !strstr(err, "not supported by this QEMU");
+}
+
+/*
+ * The whole vGPU in query-vgpus: where it is in sysfs, its parent's NUMA
+ * node and CPUs, and memory backends bound away from that node.
+ */
+static void test_nvsim_query_whole(void)
+{
+    g_autofree char *uuid = NULL;
+    g_autofree char *want = NULL;
+    g_autofree char *cpus = NULL;
+    g_autofree char *out = NULL;
+    QTestState *qts;
+    QDict *v, *parent, *con, *mig;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    g_assert_true(g_file_get_contents("/sys/devices/system/node/node0/"
+                                      "cpulist", &cpus, NULL, NULL));
+    g_strchomp(cpus);
+
+    sysfs_write(NVSIM_NUMA, "0");
+    qts = qtest_init("-machine pc -nodefaults -device nv-vgpu,id=gpu0,"
+                     "parent=nvsim,mdev-type=nvsim-63");
+    uuid = qom_get_str(qts, "vgpu-uuid");
+    v = query_vgpu(qts);
+    g_assert_cmpstr(qdict_get_str(v, "id"), ==, "gpu0");
+    g_assert_cmpstr(qdict_get_str(v, "qom-path"), ==,
+                    "/machine/peripheral/gpu0");
+    g_assert_cmpstr(qdict_get_str(v, "uuid"), ==, uuid);
+    want = g_strdup_printf("/sys/devices/virtual/nvsim/nvsim/%s", uuid);
+    g_assert_cmpstr(qdict_get_str(v, "sysfs-path"), ==, want);
+    g_assert_true(qdict_get_bool(v, "created"));
+    parent = qdict_get_qdict(v, "parent");
+    g_assert_cmpstr(qdict_get_str(parent, "name"), ==, "nvsim");
+    g_assert_cmpint(qdict_get_int(parent, "numa-node"), ==, 0);
+    g_assert_cmpstr(qdict_get_str(parent, "local-cpus"), ==, cpus);
+    g_assert_true(qlist_empty(qdict_get_qlist(parent, "remote-memory")));
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(v, "descriptor"),
+                                  "profile"), ==, "GRID P4-1Q");
+    con = qdict_get_qdict(v, "console-info");
+    g_assert_cmpstr(qdict_get_str(con, "plane"), ==, "region");
+    g_assert_cmpstr(qdict_get_str(con, "mode"), ==, "");
+    g_assert_cmpint(qdict_get_int(con, "frame-cap"), ==, 10);
+    g_assert_cmpint(qdict_get_int(con, "frames-shown"), ==, 0);
+    g_assert_cmpint(qdict_get_int(con, "clients"), ==, 0);
+    mig = qdict_get_qdict(v, "migration");
+    g_assert_cmpstr(qdict_get_str(mig, "state"), ==, "running");
+    g_assert_true(qdict_get_bool(qdict_get_qdict(v, "params"), "supported"));
+    g_assert_true(qlist_empty(qdict_get_qlist(qdict_get_qdict(v, "params"),
+                                              "in-force")));
+    qobject_unref(v);
+    out = qtest_hmp(qts, "info vgpus");
+    want = (g_free(want), g_strdup_printf("  parent: nvsim, NUMA node 0, "
+                                          "local CPUs %s\r\n", cpus));
+    g_assert_nonnull(strstr(out, want));
+    g_assert_nonnull(strstr(out, "  console: region plane, at most 10 "
+                            "frames/s, 0 frames/s now, 0 shown, 0 clients"));
+    qtest_quit(qts);
+    sysfs_write(NVSIM_NUMA, "-1");
+    g_assert_true(mdev_wait_gone(uuid));
+}
+
+/* A warning, and remote-memory, for guest RAM bound away from the GPU */
+static void test_nvsim_numa_memory_policy(void)
+{
+    g_autofree char *uuid = NULL;
+    g_autofree char *out = NULL;
+    QTestState *qts;
+    QDict *v, *parent;
+    QList *remote;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    if (!qemu_binds_memory()) {
+        g_test_skip("this QEMU has no NUMA binding (configure --enable-numa, "
+                    "libnuma-dev): memory policy warning not tested");
+        return;
+    }
+    /* the GPU on node 1, guest RAM bound to node 0 */
+    sysfs_write(NVSIM_NUMA, "1");
+    qts = qtest_init("-machine pc,memory-backend=ram0 -m 128M "
+                     "-object memory-backend-ram,id=ram0,size=128M,"
+                     "host-nodes=0,policy=bind -nodefaults "
+                     "-device nv-vgpu,id=gpu0,parent=nvsim,"
+                     "mdev-type=nvsim-63");
+    uuid = qom_get_str(qts, "vgpu-uuid");
+    v = query_vgpu(qts);
+    parent = qdict_get_qdict(v, "parent");
+    g_assert_cmpint(qdict_get_int(parent, "numa-node"), ==, 1);
+    remote = qdict_get_qlist(parent, "remote-memory");
+    g_assert_cmpint(qlist_size(remote), ==, 1);
+    g_assert_cmpstr(qstring_get_str(qobject_to(QString, qlist_peek(remote))),
+                    ==, "ram0");
+    qobject_unref(v);
+    out = qtest_hmp(qts, "info vgpus");
+    g_assert_nonnull(strstr(out, "  memory backend ram0: guest RAM kept off "
+                            "the GPU's node\r\n"));
+    qtest_quit(qts);
+    sysfs_write(NVSIM_NUMA, "-1");
+    g_assert_true(mdev_wait_gone(uuid));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -476,5 +992,17 @@ int main(int argc, char **argv)
     qtest_add_func("/nv-vgpu/nvsim/full-parent", test_nvsim_full_parent);
     qtest_add_func("/nv-vgpu/nvsim/failed-start-removes",
                    test_nvsim_failed_start_removes);
+    qtest_add_func("/nv-vgpu/params-errors", test_params_errors);
+    qtest_add_func("/nv-vgpu/nvsim/health-report", test_nvsim_health_report);
+    qtest_add_func("/nv-vgpu/nvsim/health-defaults",
+                   test_nvsim_health_defaults);
+    qtest_add_func("/nv-vgpu/nvsim/no-err-irq", test_nvsim_no_err_irq);
+    qtest_add_func("/nv-vgpu/nvsim/params-existing",
+                   test_nvsim_params_existing);
+    qtest_add_func("/nv-vgpu/nvsim/params-created",
+                   test_nvsim_params_created);
+    qtest_add_func("/nv-vgpu/nvsim/query-whole", test_nvsim_query_whole);
+    qtest_add_func("/nv-vgpu/nvsim/numa-memory-policy",
+                   test_nvsim_numa_memory_policy);
     return g_test_run();
 }

@@ -270,6 +270,140 @@ static void test_open_sysfsdev(void)
     fake_host_free(fh);
 }
 
+/* vgpu-params= and frame-rate-limiter= into the items written */
+static void test_params_build(void)
+{
+    static const struct {
+        const char *list;
+        OnOffAuto frl;
+        const char *want;       /* items joined by ", "; NULL: error */
+        const char *err;
+    } cases[] = {
+        { NULL, ON_OFF_AUTO_AUTO, "" },
+        { "", ON_OFF_AUTO_OFF, "frame_rate_limiter=0" },
+        { " a=1 : b = x.y-z ,c=_", ON_OFF_AUTO_AUTO, "a=1, b=x.y-z, c=_" },
+        { "frame_rate_limiter=1", ON_OFF_AUTO_ON, "frame_rate_limiter=1" },
+        { "a=1::", ON_OFF_AUTO_ON, "a=1, frame_rate_limiter=1" },
+        { "frame_rate_limiter", ON_OFF_AUTO_AUTO, NULL,
+          "vgpu-params: 'frame_rate_limiter' is not key=value" },
+        { "a=1:a=0", ON_OFF_AUTO_AUTO, NULL,
+          "vgpu-params: a is given twice" },
+        { "a b=1", ON_OFF_AUTO_AUTO, NULL,
+          "vgpu-params: key 'a b' is not a plugin parameter name" },
+        { "=1", ON_OFF_AUTO_AUTO, NULL,
+          "vgpu-params: key '' is not a plugin parameter name" },
+        { "a=$(x)", ON_OFF_AUTO_AUTO, NULL,
+          "vgpu-params: a='$(x)' is not a plugin parameter value" },
+        { "a=", ON_OFF_AUTO_AUTO, NULL,
+          "vgpu-params: a='' is not a plugin parameter value" },
+        { "frame_rate_limiter=0", ON_OFF_AUTO_ON, NULL,
+          "frame-rate-limiter=on contradicts vgpu-params' "
+          "frame_rate_limiter=0" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_auto(GStrv) items = NULL;
+        Error *err = NULL;
+        bool ok = vgpu_params_build(cases[i].list, cases[i].frl, &items,
+                                    &err);
+
+        if (cases[i].want) {
+            g_autofree char *got = NULL;
+
+            g_assert_true(ok);
+            got = g_strjoinv(", ", items);
+            g_assert_cmpstr(got, ==, cases[i].want);
+        } else {
+            g_assert_false(ok);
+            assert_error(err, cases[i].err);
+        }
+    }
+}
+
+#define PARAMS "sys/devices/0000:83:00.0/" UUID2 "/nvidia/vgpu_params"
+
+/* A sysfs store replaces the value; a regular file only overwrites. */
+static void params_clear(FakeHost *fh)
+{
+    g_autofree char *path = g_strdup_printf("%s/" PARAMS, fake_host_root(fh));
+
+    g_assert_cmpint(truncate(path, 0), ==, 0);
+}
+
+/*
+ * Parameters of a vGPU QEMU did not create: written, and the old ones put
+ * back on release or, by the helper, when QEMU ends; none asked for,
+ * none written; no vgpu_params, an error.
+ */
+static void test_params_apply(void)
+{
+    FakeHost *fh = p4_host(1);
+    g_autofree char *dev = NULL;
+    g_autofree char *dir = NULL;
+    g_autofree char *val = NULL;
+    g_auto(GStrv) items = NULL;
+    VgpuHost *h;
+    Error *err = NULL;
+
+    dev = fake_host_add_mdev(fh, "0000:83:00.0", "nvidia-63", UUID2, 5);
+    fake_host_add_vfio_group(fh, 5, 0666);
+    g_assert_true(vgpu_params_build("a=1", ON_OFF_AUTO_OFF, &items,
+                                    &error_abort));
+
+    /* no nvidia/vgpu_params: not an NVIDIA vGPU, or an older driver */
+    h = host_new(fh);
+    g_assert_true(h->ops->open(h, dev, &error_abort));
+    g_assert_true(vgpu_host_apply_params(h, NULL, &error_abort));
+    g_assert_false(h->params_supported);
+    g_assert_false(vgpu_host_apply_params(h, items, &err));
+    assert_error(err, "the host driver of vGPU " UUID2 " takes no plugin "
+                 "parameters");
+    host_free(h);
+
+    dir = g_strdup_printf("%s/sys/devices/0000:83:00.0/" UUID2 "/nvidia",
+                          fake_host_root(fh));
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    g_free(dir);
+    dir = g_strdup_printf("%s/" PARAMS, fake_host_root(fh));
+    g_assert_true(g_file_set_contents(dir, "enable_uvm=1\n", -1, NULL));
+
+    /* released: put back by QEMU */
+    h = host_new(fh);
+    g_assert_true(h->ops->open(h, dev, &error_abort));
+    g_assert_true(vgpu_host_apply_params(h, items, &error_abort));
+    g_assert_true(h->params_supported);
+    g_assert_cmpstr(h->params_restore, ==, "enable_uvm=1");
+    g_assert_cmpstr(h->params_in_force, ==, "a=1, frame_rate_limiter=0");
+    g_assert_cmpint(h->params_helper, >=, 0);
+    params_clear(fh);
+    host_free(h);
+    val = fake_host_read(fh, PARAMS);
+    g_assert_cmpstr(val, ==, "enable_uvm=1");
+
+    /* QEMU ends with the vGPU: the helper puts them back */
+    h = host_new(fh);
+    g_assert_true(h->ops->open(h, dev, &error_abort));
+    g_assert_true(vgpu_host_apply_params(h, items, &error_abort));
+    g_free(val);
+    val = fake_host_read(fh, PARAMS);
+    g_assert_cmpstr(val, ==, "a=1, frame_rate_limiter=0");
+    close(h->params_helper);
+    h->params_helper = -1;
+    g_assert_true(fake_host_wait_for(fh, PARAMS, "enable_uvm=1", 5000));
+    g_clear_pointer(&h->params_restore, g_free);
+    host_free(h);
+
+    /* nothing asked for: nothing written, nothing to put back */
+    h = host_new(fh);
+    g_assert_true(h->ops->open(h, dev, &error_abort));
+    g_assert_true(vgpu_host_apply_params(h, NULL, &error_abort));
+    g_assert_cmpstr(h->params_in_force, ==, "enable_uvm=1");
+    g_assert_null(h->params_restore);
+    g_assert_cmpint(h->params_helper, ==, -1);
+    host_free(h);
+    fake_host_free(fh);
+}
+
 /* Write a record as a QEMU with pid @pid left it. */
 static void put_record(FakeHost *fh, const char *uuid, int64_t pid,
                        const char *device, const char *state)
@@ -474,5 +608,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vgpu/mdev/permissions", test_permissions);
     g_test_add_func("/vgpu/mdev/orphan-reaped", test_orphan_reaped);
     g_test_add_func("/vgpu/mdev/pending-removal", test_pending_removal);
+    g_test_add_func("/vgpu/params/build", test_params_build);
+    g_test_add_func("/vgpu/params/apply", test_params_apply);
     return g_test_run();
 }

@@ -70,8 +70,8 @@ def proc_state(pid):
         return None
 
 
-def helpers(uuid):
-    """pids of the removal helpers of vGPU @uuid"""
+def helpers(uuid, name=b'nv-vgpu-reaper'):
+    """pids of the removal helpers (or others named @name) of vGPU @uuid"""
     found = []
     for d in os.listdir('/proc'):
         if not d.isdigit():
@@ -81,7 +81,7 @@ def helpers(uuid):
                 argv = f.read().split(b'\0')
         except OSError:
             continue
-        if b'nv-vgpu-reaper' in argv and uuid.encode() in argv:
+        if name in argv and uuid.encode() in argv:
             found.append(int(d))
     return found
 
@@ -438,6 +438,47 @@ def test_replug_same_uuid():
         q.close()
 
 
+# The plugin parameters of a vGPU QEMU did not create come back when QEMU
+# is killed with it open (vgpu-params.c's helper; a quit is nv-vgpu-test's
+# /nv-vgpu/nvsim/params-existing).
+
+def params_restored(sig):
+    def test():
+        uuid = '3c2b1a09-8f7e-4d6c-b5a4-93827160f5e4'
+        params = '%s/%s/nvidia/vgpu_params' % (MDEVS, uuid)
+
+        def value():
+            with open(params) as f:
+                return f.read().strip()
+        with open('/sys/class/mdev_bus/nvsim/mdev_supported_types/%s/create'
+                  % TYPE, 'w') as f:
+            f.write(uuid)
+        try:
+            with open(params, 'w') as f:
+                f.write('enable_uvm=1')
+            q = Qemu('nv-vgpu,id=gpu0,sysfsdev=%s/%s,'
+                     'vgpu-params=frame_rate_limiter=0:disable_vnc=1,'
+                     'display=off' % (MDEVS, uuid))
+            try:
+                check(value() == 'frame_rate_limiter=0, disable_vnc=1',
+                      'in force: ' + value())
+                hs = helpers(uuid, b'nv-vgpu-params')
+                check(len(hs) == 1, 'one parameter helper, found %s' % hs)
+                check(os.getpgid(hs[0]) != q.pid, 'helper in its own group')
+                q.killpg(sig)
+                q.wait_exit()
+                wait_for(lambda: value() == 'enable_uvm=1',
+                         'the old parameters back (have %s)' % value())
+                wait_for(lambda: not helpers(uuid, b'nv-vgpu-params'),
+                         'the parameter helper to end')
+            finally:
+                q.close()
+        finally:
+            with open('%s/%s/remove' % (MDEVS, uuid), 'w') as f:
+                f.write('1')
+    return test
+
+
 TESTS = [
     ('group-sigterm', group_signal(signal.SIGTERM)),
     ('group-sigint', group_signal(signal.SIGINT)),
@@ -453,6 +494,7 @@ TESTS = [
     ('restart-same-uuid', test_restart_same_uuid),
     ('two-qemus-one-uuid', test_two_qemus_one_uuid),
     ('replug-same-uuid', test_replug_same_uuid),
+    ('params-restored-sigkill', params_restored(signal.SIGKILL)),
 ]
 
 

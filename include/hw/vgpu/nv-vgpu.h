@@ -9,6 +9,8 @@
 #include "hw/vfio/pci.h"
 #include "hw/vgpu/vgpu-backend.h"
 #include "hw/vgpu/vgpu-display.h"
+#include "hw/vgpu/vgpu-health.h"
+#include "hw/vgpu/vgpu-numa.h"
 #include "qom/object.h"
 
 #define TYPE_NV_VGPU "nv-vgpu"
@@ -35,10 +37,17 @@ struct NvVgpuState {
     bool monitor_follows_viewer; /* monitor-follows-viewer */
     uint32_t console_warn_interval_ms; /* x-console-warn-interval-ms */
     char *driver_match_str;     /* migration-driver-match */
+    VgpuErrorPolicy on_error;   /* on-error */
+    VgpuRequestPolicy on_request; /* on-request */
+    char *params_str;           /* vgpu-params */
+    OnOffAuto frame_rate_limiter; /* frame-rate-limiter */
     bool ramfb;                 /* ramfb: the VM's boot display */
 
     VgpuHost host;
     VgpuDisplay display;
+    VgpuHealth health;
+    VgpuLocality locality;
+    GStrv params;               /* "key=value" asked for, in order */
     VgpuDriverMatch driver_match;
     char *migration_idstr;      /* of the descriptor's savevm handlers */
     uint32_t migrated_xres;     /* the guest's monitor, in the stream */

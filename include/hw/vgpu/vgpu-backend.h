@@ -7,6 +7,7 @@
 #define HW_VGPU_VGPU_BACKEND_H
 
 #include "hw/vgpu/vgpu-profile.h"
+#include "hw/vgpu/vgpu-params.h"
 
 typedef struct VgpuHost VgpuHost;
 typedef struct VgpuReaper VgpuReaper;
@@ -55,6 +56,12 @@ struct VgpuHost {
     VgpuProfile profile;
     char *driver;           /* host driver of the parent, e.g. "nvidia" */
     char *driver_version;   /* its version, e.g. "550.127.05"; NULL: unknown */
+    /* Plugin parameters (vgpu-params.h) */
+    bool params_supported;  /* the vGPU has nvidia/vgpu_params */
+    char *params_in_force;  /* as the driver showed them before the open */
+    char *params_path;      /* with params_restore: where to write it */
+    char *params_restore;   /* found on a vGPU not ours; NULL: nothing */
+    int params_helper;      /* socket to the helper that restores it; -1 */
 };
 
 extern const VgpuBackendOps vgpu_mdev_backend;
@@ -66,11 +73,16 @@ static inline void vgpu_host_init(VgpuHost *h, const VgpuBackendOps *ops,
     h->ops = ops;
     h->root = g_strdup(root ? root : "");
     h->profile.available = -1;
+    h->params_helper = -1;
 }
 
-/* Remove the vGPU if we created it, and forget it. */
+/*
+ * Remove the vGPU if we created it, or put back the plugin parameters of
+ * one we did not, and forget it.
+ */
 static inline void vgpu_host_release(VgpuHost *h)
 {
+    vgpu_host_restore_params(h);
     if (h->reaper) {
         h->ops->remove(h);
     }
@@ -82,6 +94,9 @@ static inline void vgpu_host_release(VgpuHost *h)
     g_clear_pointer(&h->driver, g_free);
     g_clear_pointer(&h->driver_version, g_free);
     g_clear_pointer(&h->stop_at, g_free);
+    g_clear_pointer(&h->params_in_force, g_free);
+    g_clear_pointer(&h->params_path, g_free);
+    g_clear_pointer(&h->params_restore, g_free);
     vgpu_profile_clear(&h->profile);
 }
 

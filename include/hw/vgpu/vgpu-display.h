@@ -72,6 +72,16 @@ typedef struct VgpuDisplay {
     uint64_t quiet_spells;      /* bad spells not warned about since */
     bool blank;                 /* head 0 is off and a notice is shown */
 
+    /* The last frame shown (query-vgpus); width 0: none, or head 0 off */
+    uint32_t shown_width;
+    uint32_t shown_height;
+    uint32_t shown_format;
+    uint64_t frames_shown;
+    /* Frames per second, counted over windows of one second */
+    int64_t fps_window_ns;      /* start of the current window */
+    uint64_t fps_window_frames; /* frames_shown at its start */
+    uint32_t fps;               /* of the last full window */
+
     /* Counters for tests and benchmarks */
     uint64_t polls;             /* plane queries */
     uint64_t tiles;             /* tiles copied and reported */
@@ -92,5 +102,8 @@ bool vgpu_display_init(VgpuDisplay *d, DeviceState *dev,
                        const VgpuProfile *profile, Error **errp);
 
 void vgpu_display_finalize(VgpuDisplay *d);
+
+/* Frames shown per second over the last full second, 0 if idle since. */
+uint32_t vgpu_display_fps(const VgpuDisplay *d);
 
 #endif

@@ -1139,6 +1139,9 @@ static void test_params(struct dev *d)
 	   "vgpu_params: unknown key refused");
 	ok(mdev_attr(d->uuid, "nvidia/vgpu_params", "disable_vnc=2") == -EINVAL,
 	   "vgpu_params: bad value refused");
+	snprintf(p, sizeof(p), MDEVS "/%s/nvsim/frame_rate", d->uuid);
+	ok(sysfs_long(p) == 60, "frame_rate: limiter on by default (%ld)",
+	   sysfs_long(p));
 	ok(!mdev_attr(d->uuid, "nvidia/vgpu_params",
 		      "frame_rate_limiter=0, disable_vnc=1"),
 	   "vgpu_params: frame_rate_limiter=0, disable_vnc=1 accepted");
@@ -1156,8 +1159,65 @@ static void test_params(struct dev *d)
 		       0, &pi) == -EINVAL, "disable_vnc: no plane support");
 	ok(mdev_attr(d->uuid, "nvidia/vgpu_params", "disable_vnc=0") == -EBUSY,
 	   "vgpu_params busy while open");
+	snprintf(p, sizeof(p), MDEVS "/%s/nvsim/frame_rate", d->uuid);
+	ok(sysfs_long(p) == 0, "frame_rate: 0 with frame_rate_limiter=0 (%ld)",
+	   sysfs_long(p));
 	ok(mdev_attr(d->uuid, "nvsim/plane", "dmabuf") == -EBUSY,
 	   "nvsim/plane busy while open");
+}
+
+/* The frame rate limiter at the next open, and its default again */
+static void test_frame_rate(void)
+{
+	struct dev e = { .type = 157 };
+	char p[PATH_MAX];
+
+	if (mdev_create(157, e.uuid)) {
+		ok(false, "frame_rate: create a 1B mdev");
+		return;
+	}
+	snprintf(p, sizeof(p), MDEVS "/%s/nvsim/frame_rate", e.uuid);
+	ok(sysfs_long(p) == 45, "frame_rate: 45, the 1B profile's frl_config");
+	ok(!mdev_attr(e.uuid, "nvidia/vgpu_params", "frame_rate_limiter=0") &&
+	   sysfs_long(p) == 45, "frame_rate: unchanged until the next open");
+	ok(!dev_open(&e) && sysfs_long(p) == 0,
+	   "frame_rate: 0 once opened with frame_rate_limiter=0");
+	dev_close(&e);
+	ok(!mdev_attr(e.uuid, "nvidia/vgpu_params", " ") && !dev_open(&e) &&
+	   sysfs_long(p) == 45,
+	   "frame_rate: an empty vgpu_params puts the limiter back on");
+	dev_close(&e);
+	ok(!mdev_remove(e.uuid), "frame_rate: remove the mdev");
+}
+
+/* The parent's simulated NUMA node and its local CPUs */
+static void test_parent_numa(void)
+{
+	char buf[4096], want[4096];
+
+	ok(sysfs_long(PARENT "/numa_node") == -1, "parent numa_node is -1");
+	ok(!sysfs_read(PARENT "/local_cpulist", buf, sizeof(buf)) &&
+	   !sysfs_read("/sys/devices/system/cpu/online", want, sizeof(want)) &&
+	   !strcmp(buf, want), "local_cpulist without a node: online CPUs "
+	   "(%s)", buf);
+	ok(!sysfs_write(PARENT "/numa_node", "0") &&
+	   sysfs_long(PARENT "/numa_node") == 0 &&
+	   !sysfs_read(PARENT "/local_cpulist", buf, sizeof(buf)) &&
+	   !sysfs_read("/sys/devices/system/node/node0/cpulist", want,
+		       sizeof(want)) && !strcmp(buf, want),
+	   "numa_node=0: node 0's CPUs (%s)", buf);
+	ok(sysfs_write(PARENT "/numa_node", "-2") == -EINVAL &&
+	   sysfs_write(PARENT "/numa_node", "x") == -EINVAL &&
+	   sysfs_long(PARENT "/numa_node") == 0, "numa_node: bad values refused");
+	if (access("/sys/devices/system/node/node1", F_OK)) {
+		ok(!sysfs_write(PARENT "/numa_node", "1") &&
+		   !sysfs_read(PARENT "/local_cpulist", buf, sizeof(buf)) &&
+		   !*buf, "numa_node=1, not online: no local CPUs");
+	} else {
+		ok(true, "numa_node=1 # SKIP node 1 is online");
+	}
+	ok(!sysfs_write(PARENT "/numa_node", "-1") &&
+	   sysfs_long(PARENT "/numa_node") == -1, "numa_node back to -1");
 }
 
 static void fill_source(struct dev *a)
@@ -2261,6 +2321,8 @@ int main(void)
 		munmap(dmabuf_map, dmabuf_len);
 	}
 	test_mig_switches();
+	test_frame_rate();
+	test_parent_numa();
 	test_big_profile();
 	test_remove_open();
 	test_feature_switches();
