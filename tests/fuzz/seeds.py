@@ -9,6 +9,7 @@ import json
 import os
 import struct
 import sys
+import zlib
 
 top = os.path.dirname(os.path.abspath(__file__))
 
@@ -82,6 +83,82 @@ plane('dmabuf-small', 1, 0, XR24, 1280, 800, 5120, size=4096)
 plane('regress-offset-wraps', 1, 0, XR24, 1, 1, 0xffffffff, x=0x80000000,
       y=0xffffffff, bw=1, bh=1, size=4096)
 plane('bad-format', 0, 255, 0x3231564e, 64, 64, 256, size=65536)
+
+# fuzz-vgpu-ramfb: VgpuRamfbConfig (big endian), then the limits
+R = 'fuzz-vgpu-ramfb'
+
+
+def ramfb(name, addr, fourcc, w, h, stride, maxw=0, maxh=0, flags=0):
+    put(R, name, struct.pack('>QIIIII', addr, fourcc, flags, w, h, stride) +
+        struct.pack('<HH', maxw, maxh))
+
+
+ramfb('seabios-1024x768', 0x7f000000, XR24, 1024, 768, 4096)
+ramfb('stride-0', 0x1000000, XR24, 800, 600, 0, 4096, 2160)
+ramfb('over-limit', 0x1000000, XR24, 4096, 2160, 0, 1920, 1080)
+ramfb('wraps', 0xfffffffffff00000, XR24, 1024, 768, 4096)
+ramfb('bad-fourcc', 0x1000000, 0x3231564e, 64, 64, 64)
+
+# fuzz-vgpu-edid: struct EdidInput of fuzz-vgpu-edid.c
+E = 'fuzz-vgpu-edid'
+RW = 3                          # VFIO_REGION_INFO_FLAG_READ | _WRITE
+
+
+def edid(name, has=1, writes_ok=255, flags=RW, rsize=0x1000, roffset=0x60000,
+         hdr=(24, 1024, 0, 0, 0, 0), limits=(0, 0, 0, 0),
+         modes=((1920, 1080), (0, 0), (8192, 8192))):
+    m = list(modes) + [(0, 0)] * (8 - len(modes))
+    put(E, name, struct.pack('<BBIQQ6I4I', has, writes_ok, flags, rsize,
+                             roffset, *hdr, *limits) +
+        b''.join(struct.pack('<II', *x) for x in m))
+
+
+edid('nvsim-like', hdr=(24, 1024, 0, 4096, 2160, 0), limits=(4096, 2160, 0, 0))
+edid('no-region', has=0)
+edid('read-only', flags=1)
+edid('blob-past-end', rsize=0x80, hdr=(24, 1024, 0, 0, 0, 0))
+edid('small-blob', hdr=(24, 128, 0, 0, 0, 0), limits=(0, 0, 1280, 800))
+edid('write-fails', writes_ok=1)
+
+# fuzz-nvsim-mig: a fault byte, then write() calls as (u16 length, bytes)
+N = 'fuzz-nvsim-mig'
+
+
+def mig_header(type_=63, fb=4 * 4096, version='550.127.05', magic=0x47494d4d4953564e):
+    h = struct.pack('<QIIIIQ28s', magic, 1, 64, type_, 4096, fb,
+                    version.encode())
+    return h + struct.pack('<I', zlib.crc32(h))
+
+
+def mig_rec(tag, arg, payload=b'', reserved=0):
+    head = struct.pack('<IIQ', tag, len(payload), arg)
+    crc = zlib.crc32(head + payload)
+    return head + struct.pack('<II', crc, reserved) + payload
+
+
+def pairs(*p):
+    return b''.join(struct.pack('<II', o, v) for o, v in p)
+
+
+def mig(name, stream, chunk=0xffff, fault=0):
+    out = bytes([fault])
+    for i in range(0, len(stream), chunk):
+        c = stream[i:i + chunk]
+        out += struct.pack('<H', len(c)) + c
+    put(N, name, out)
+
+
+regs = mig_rec(2, 3, pairs((0x10, 7), (0x100, 1), (0x104, 1024)))
+cfg = mig_rec(3, 2, pairs((0x04, 0x107), (0x3c, 0x10b)))
+page = mig_rec(1, 2, bytes(range(256)) * 16)
+end = mig_rec(4, 0)
+mig('whole-stream', mig_header() + page + regs + cfg + end)
+mig('small-writes', mig_header() + regs + cfg + end, chunk=7)
+mig('other-branch', mig_header(version='555.42') + regs + cfg + end)
+mig('page-out-of-range', mig_header() + mig_rec(1, 4, bytes(4096)) + end)
+mig('end-before-regs', mig_header() + end)
+mig('bad-register', mig_header() + mig_rec(2, 1, pairs((0x1000, 1))) + cfg + end)
+mig('write-fault', mig_header() + regs + cfg + end, fault=1)
 
 if len(sys.argv) > 1:
     sys.exit('usage: seeds.py')
