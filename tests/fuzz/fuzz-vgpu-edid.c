@@ -43,6 +43,7 @@ typedef struct QEMU_PACKED EdidInput {
 #define MODEL_SIZE (64 * 1024)
 static struct {
     const EdidInput *in;
+    struct vfio_region_gfx_edid hdr;    /* the input's, aligned */
     uint8_t bytes[MODEL_SIZE];
     unsigned int writes;
 } dev;
@@ -75,7 +76,7 @@ ssize_t __wrap_pread64(int fd, void *buf, size_t count, off_t offset)
 
 ssize_t __wrap_pwrite64(int fd, const void *buf, size_t count, off_t offset)
 {
-    const struct vfio_region_gfx_edid *hdr = &dev.in->hdr;
+    const struct vfio_region_gfx_edid *hdr = &dev.hdr;
     uint64_t at;
 
     if (fd != DEVICE_FD) {
@@ -144,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in.region_size &= INT64_MAX >> 1;
     memset(&dev, 0, sizeof(dev));
     dev.in = &in;
+    memcpy(&dev.hdr, &in.hdr, sizeof(in.hdr));
     memcpy(dev.bytes, &in.hdr, sizeof(in.hdr));
 
     if (!vgpu_edid_init(&edid, &vbasedev, in.max_xres, in.max_yres,
