@@ -104,7 +104,7 @@ check-host: build
 # `make fuzz` runs each for FUZZ_RUNS executions; make check-host a short
 # run of each, counted on its own closing line "fuzz: ...".
 FUZZ_RUNS ?= 1000000
-FUZZ_ARGS = --no-print-directory -s -C tests/fuzz OUT=$(CURDIR)/$(BUILD)/fuzz \
+FUZZ_ARGS = --no-print-directory -s -j $(NINJA_JOBS) -C tests/fuzz OUT=$(CURDIR)/$(BUILD)/fuzz \
 	QTREE=$(CURDIR)/$(TREE) QBUILD=$(CURDIR)/$(QBUILD)
 fuzz: build
 	@$(MAKE) $(FUZZ_ARGS) run RUNS=$(FUZZ_RUNS)
