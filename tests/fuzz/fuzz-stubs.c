@@ -1,8 +1,8 @@
 /*
  * What the fuzzed files call in the rest of QEMU (the console, guest
  * memory, fw_cfg) on paths that the targets do not take: a call aborts,
- * so a target that reaches one fails loudly.  Deliberately without
- * prototypes: only the names matter to the linker.
+ * so a target that reaches one fails loudly.  Each is declared void
+ * f(void), whatever its real type: only the names matter to the linker.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
