@@ -45,7 +45,7 @@ endif
 # machine must not configure once without it and again with it.
 CCACHE_FLAG = $$(command -v ccache >/dev/null && echo "--cc=ccache cc")
 
-.PHONY: all deps qemu-src graft configure build plain-build firmware nvsim vnc-client check check-host check-vgpu-host check-libvirt demo bench clean distclean
+.PHONY: all deps qemu-src graft configure build plain-build firmware nvsim vnc-client check check-host check-fuzz check-vgpu-host check-libvirt fuzz demo bench clean distclean
 
 all: build
 
@@ -107,6 +107,19 @@ check-host: build
 		$(QTESTS:%=tests/qtest/%) > $(QBUILD)/ninja-tests.log 2>&1 || \
 		{ grep -A20 -m3 '^FAILED' $(QBUILD)/ninja-tests.log | head -80; exit 1; }
 	@sh fork/run-tests.sh $(QBUILD) host $(UNIT_TESTS) $(QTESTS:%=qtest-x86_64/%)
+	@$(MAKE) $(FUZZ_ARGS) check
+
+# libFuzzer targets for the parsers of untrusted input (tests/fuzz):
+# `make fuzz` runs each for FUZZ_RUNS executions; make check-host a short
+# run of each, counted on its own closing line "fuzz: ...".
+FUZZ_RUNS ?= 1000000
+FUZZ_ARGS = --no-print-directory -s -j $(NINJA_JOBS) -C tests/fuzz OUT=$(CURDIR)/$(BUILD)/fuzz \
+	QTREE=$(CURDIR)/$(TREE) QBUILD=$(CURDIR)/$(QBUILD)
+fuzz: build
+	@$(MAKE) $(FUZZ_ARGS) run RUNS=$(FUZZ_RUNS)
+
+check-fuzz: build
+	@$(MAKE) $(FUZZ_ARGS) check
 
 # Test-host tests: the simulated vGPU driver and nv-vgpu against real
 # kernel VFIO, in a 6.12 kernel booted by our QEMU (tests/vgpu-host).

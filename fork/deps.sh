@@ -57,6 +57,8 @@ pkgs="build-essential gcc-multilib ccache ninja-build pkg-config python3-venv
 # tests/vgpu-host), busybox for its initramfs, cpio to pack it, kbuild needs.
 pkgs="$pkgs busybox-static cpio kmod libelf-dev zstd xz-utils
       libvncserver-dev"
+# libFuzzer (clang and its runtime) for the fuzz targets (tests/fuzz).
+pkgs="$pkgs clang libclang-rt-14-dev"
 bpo="meson python3-pycotap"
 
 missing=

@@ -14,6 +14,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qemu/host-utils.h"
 #include "standard-headers/drm/drm_fourcc.h"
 #include "ui/dmabuf-surface.h"
 
@@ -120,27 +121,23 @@ static bool dmabuf_surface_sync(DmabufSurface *d, bool start, Error **errp)
     return true;
 }
 
-bool dmabuf_surface_show(DmabufSurface *d, QemuDmaBuf *dmabuf,
-                         uint32_t max_width, uint32_t max_height,
-                         Error **errp)
+bool dmabuf_surface_frame(QemuDmaBuf *dmabuf, ScanoutFrame *f, Error **errp)
 {
     uint32_t x = qemu_dmabuf_get_x(dmabuf);
     uint32_t y = qemu_dmabuf_get_y(dmabuf);
     uint64_t modifier = qemu_dmabuf_get_modifier(dmabuf);
-    ScanoutFrame f = {
+    unsigned int bpp;
+
+    *f = (ScanoutFrame) {
         .width = qemu_dmabuf_get_backing_width(dmabuf),
         .height = qemu_dmabuf_get_backing_height(dmabuf),
         .stride = qemu_dmabuf_get_stride(dmabuf),
         .drm_format = qemu_dmabuf_get_fourcc(dmabuf),
     };
-    unsigned int bpp;
-    bool ok;
-
-    d->last_tiles = 0;
-    if (!f.width || !f.height) {
+    if (!f->width || !f->height) {
         /* no separate visible rectangle: show the whole buffer */
-        f.width = qemu_dmabuf_get_width(dmabuf);
-        f.height = qemu_dmabuf_get_height(dmabuf);
+        f->width = qemu_dmabuf_get_width(dmabuf);
+        f->height = qemu_dmabuf_get_height(dmabuf);
     }
     if (modifier != DRM_FORMAT_MOD_LINEAR &&
         modifier != DRM_FORMAT_MOD_INVALID) {
@@ -149,12 +146,35 @@ bool dmabuf_surface_show(DmabufSurface *d, QemuDmaBuf *dmabuf,
                    modifier);
         return false;
     }
-    if (!scanout_drm_format_to_pixman(f.drm_format, &bpp)) {
+    if (!scanout_drm_format_to_pixman(f->drm_format, &bpp)) {
         /* let scanout_frame_check() name the format */
         bpp = 0;
     }
-    /* The visible rectangle starts at (x, y) of the buffer. */
-    f.offset = (uint64_t)y * f.stride + (uint64_t)x * bpp;
+    /*
+     * The visible rectangle starts at (x, y) of the buffer.  Both come
+     * from the exporter: an offset that wraps around would pass for a
+     * small one.
+     */
+    if (uadd64_overflow((uint64_t)y * f->stride, (uint64_t)x * bpp,
+                        &f->offset)) {
+        error_setg(errp, "the visible rectangle at (%u, %u) with stride %u "
+                   "starts past the end of any buffer", x, y, f->stride);
+        return false;
+    }
+    return true;
+}
+
+bool dmabuf_surface_show(DmabufSurface *d, QemuDmaBuf *dmabuf,
+                         uint32_t max_width, uint32_t max_height,
+                         Error **errp)
+{
+    ScanoutFrame f;
+    bool ok;
+
+    d->last_tiles = 0;
+    if (!dmabuf_surface_frame(dmabuf, &f, errp)) {
+        return false;
+    }
 
     if (d->mapped_buf != dmabuf && !dmabuf_surface_map(d, dmabuf, errp)) {
         return false;

@@ -24,6 +24,9 @@
 #define VGPU_EDID_MAX_BLOB  (256 * 128)
 /* How long the monitor stays unplugged while its EDID changes */
 #define VGPU_EDID_REPLUG_MS 100
+/* what qemu_edid_generate() makes of a preferred mode of 0x0 */
+#define VGPU_EDID_DEFAULT_XRES  1280
+#define VGPU_EDID_DEFAULT_YRES  800
 
 static bool vgpu_edid_write(VgpuEdid *edid, uint64_t off, const void *buf,
                             size_t len)
@@ -85,6 +88,13 @@ static void vgpu_edid_pick_mode(VgpuEdid *edid, uint32_t *width,
     if (!*width || !*height) {
         *width = edid->xres;
         *height = edid->yres;
+    }
+    /* The EDID generator's default mode must obey the limits too. */
+    if ((!*width || !*height) &&
+        ((edid->max_xres && edid->max_xres < VGPU_EDID_DEFAULT_XRES) ||
+         (edid->max_yres && edid->max_yres < VGPU_EDID_DEFAULT_YRES))) {
+        *width = VGPU_EDID_DEFAULT_XRES;
+        *height = VGPU_EDID_DEFAULT_YRES;
     }
     if (edid->max_xres && *width > edid->max_xres) {
         *width = edid->max_xres;

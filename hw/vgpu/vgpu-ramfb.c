@@ -110,6 +110,37 @@ static void vgpu_ramfb_unmap(VgpuRamfb *r)
     memset(&r->frame, 0, sizeof(r->frame));
 }
 
+bool vgpu_ramfb_geometry(const VgpuRamfbConfig *cfg, uint32_t max_width,
+                         uint32_t max_height, ScanoutFrame *f,
+                         uint64_t *addr, Error **errp)
+{
+    unsigned int bpp;
+    uint64_t len;
+
+    *f = (ScanoutFrame) {
+        .width = be32_to_cpu(cfg->width),
+        .height = be32_to_cpu(cfg->height),
+        .stride = be32_to_cpu(cfg->stride),
+        .drm_format = be32_to_cpu(cfg->fourcc),
+        .data_size = UINT64_MAX,
+    };
+    *addr = be64_to_cpu(cfg->addr);
+    if (scanout_drm_format_to_pixman(f->drm_format, &bpp) && !f->stride) {
+        f->stride = f->width * bpp;
+    }
+    if (!scanout_frame_check(f, max_width, max_height, errp)) {
+        return false;
+    }
+    len = (uint64_t)f->stride * (f->height - 1) + (uint64_t)f->width * bpp;
+    if (*addr + len < *addr) {
+        error_setg(errp, "a framebuffer of %" PRIu64 " bytes at 0x%" PRIx64
+                   " wraps around", len, *addr);
+        return false;
+    }
+    f->data_size = len;
+    return true;
+}
+
 /*
  * Find the framebuffer @cfg describes.  All of it must be in one RAM
  * region of the guest's memory: an MMIO address would read a device, and
@@ -118,30 +149,15 @@ static void vgpu_ramfb_unmap(VgpuRamfb *r)
 static bool vgpu_ramfb_map(VgpuRamfb *r, const VgpuRamfbConfig *cfg,
                            Error **errp)
 {
-    uint64_t addr = be64_to_cpu(cfg->addr);
-    ScanoutFrame f = {
-        .width = be32_to_cpu(cfg->width),
-        .height = be32_to_cpu(cfg->height),
-        .stride = be32_to_cpu(cfg->stride),
-        .drm_format = be32_to_cpu(cfg->fourcc),
-        .data_size = UINT64_MAX,
-    };
     MemoryRegionSection sec;
-    unsigned int bpp;
-    uint64_t len;
+    ScanoutFrame f;
+    uint64_t addr, len;
 
-    if (scanout_drm_format_to_pixman(f.drm_format, &bpp) && !f.stride) {
-        f.stride = f.width * bpp;
-    }
-    if (!scanout_frame_check(&f, r->max_width, r->max_height, errp)) {
+    if (!vgpu_ramfb_geometry(cfg, r->max_width, r->max_height, &f, &addr,
+                             errp)) {
         return false;
     }
-    len = (uint64_t)f.stride * (f.height - 1) + (uint64_t)f.width * bpp;
-    if (addr + len < addr) {
-        error_setg(errp, "a framebuffer of %" PRIu64 " bytes at 0x%" PRIx64
-                   " wraps around", len, addr);
-        return false;
-    }
+    len = f.data_size;
 
     sec = memory_region_find(get_system_memory(), addr, len);
     if (!sec.mr) {

@@ -28,6 +28,14 @@ bool dmabuf_surface_show(DmabufSurface *d, QemuDmaBuf *dmabuf,
                          uint32_t max_width, uint32_t max_height,
                          Error **errp);
 
+/*
+ * The frame that dmabuf_surface_show() would show of @dmabuf: its visible
+ * rectangle, at its offset in the buffer.  Not checked yet: that takes
+ * the buffer's real size, and scanout_frame_check().  False (with @errp
+ * set) if the layout is not one we can read.
+ */
+bool dmabuf_surface_frame(QemuDmaBuf *dmabuf, ScanoutFrame *f, Error **errp);
+
 /* Unmap the dma-buf shown last, e.g. before its fd is closed. */
 void dmabuf_surface_release(DmabufSurface *d);
 

@@ -8,6 +8,7 @@
 
 #include "hw/vfio/pci.h"
 #include "hw/vgpu/vgpu-backend.h"
+#include "hw/vgpu/vgpu-descriptor.h"
 #include "hw/vgpu/vgpu-display.h"
 #include "hw/vgpu/vgpu-health.h"
 #include "hw/vgpu/vgpu-numa.h"
@@ -15,12 +16,6 @@
 
 #define TYPE_NV_VGPU "nv-vgpu"
 
-/* migration-driver-match: which host drivers may exchange vGPU state */
-typedef enum {
-    VGPU_DRIVER_MATCH_BRANCH,   /* same major version, e.g. 550.x */
-    VGPU_DRIVER_MATCH_VERSION,  /* exactly the same version */
-    VGPU_DRIVER_MATCH_ANY,      /* any version of the same driver */
-} VgpuDriverMatch;
 
 OBJECT_DECLARE_TYPE(NvVgpuState, NvVgpuClass, NV_VGPU)
 

@@ -8,30 +8,13 @@
 #define HW_VGPU_VGPU_MIGRATION_H
 
 #include "hw/vgpu/nv-vgpu.h"
-#include "qapi/qapi-types-vgpu.h"
-
-/*
- * Version of the descriptor and of what nv-vgpu adds to the stream.  It
- * changes only with something that a destination must understand to take
- * the vGPU: a destination refuses a newer format.  A member can be added
- * without changing it; destinations that do not know the member ignore
- * it, and one that does must take its absence (an older source) as the
- * old behaviour.
- */
-#define VGPU_MIGRATION_FORMAT 1
+#include "hw/vgpu/vgpu-descriptor.h"
 
 bool vgpu_driver_match_parse(const char *value, VgpuDriverMatch *match,
                              Error **errp);
 
 /* The descriptor of @s, as its migration sends it */
 VgpuDescriptor *vgpu_descriptor_new(NvVgpuState *s);
-
-/*
- * The descriptor in @obj (from a stream or from QMP), or NULL with an
- * error; @field is set to "format" when the format is what refused it.
- */
-VgpuDescriptor *vgpu_descriptor_parse(QObject *obj, const char **field,
-                                      Error **errp);
 
 /*
  * Would @s accept state from the vGPU that @src describes?  If not, the

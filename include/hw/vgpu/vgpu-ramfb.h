@@ -26,6 +26,16 @@ typedef struct QEMU_PACKED VgpuRamfbConfig {
 typedef struct VgpuRamfb VgpuRamfb;
 
 /*
+ * The frame that the guest's @cfg asks for, checked against the limits
+ * (0: none) but not yet against guest memory: on success @f has no data
+ * yet and @f->data_size is the frame's length in bytes from @addr, which
+ * does not wrap around.
+ */
+bool vgpu_ramfb_geometry(const VgpuRamfbConfig *cfg, uint32_t max_width,
+                         uint32_t max_height, ScanoutFrame *f,
+                         uint64_t *addr, Error **errp);
+
+/*
  * May a device (@hotplugged or not) have the VM's boot display?  One device per VM
  * can, and only one that is there when the machine starts (the firmware
  * looks for it at boot).
