@@ -126,14 +126,14 @@ bool nvsim_reg_is_writable(u32 offset, unsigned int *idx)
 }
 
 /* config space dwords the stream may carry: command, BARs, interrupt line */
-bool nvsim_config_offset_ok(u32 off)
+static bool fuzz_config_offset_ok(struct nvsim_dev *nd, u32 off)
 {
     return off == 0x04 || (off >= 0x10 && off <= 0x24 && !(off & 3)) ||
            off == 0x3c;
 }
 
-int nvsim_config_restore_locked(struct nvsim_dev *nd, const __le32 *pairs,
-                                unsigned int n)
+static int fuzz_config_restore_locked(struct nvsim_dev *nd,
+                                     const __le32 *pairs, unsigned int n)
 {
     unsigned int i;
 
@@ -141,7 +141,7 @@ int nvsim_config_restore_locked(struct nvsim_dev *nd, const __le32 *pairs,
     for (i = 0; i < n; i++) {
         u32 off = le32_to_cpu(pairs[2 * i]);
 
-        if (!nvsim_config_offset_ok(off)) {
+        if (!fuzz_config_offset_ok(nd, off)) {
             return -EINVAL;
         }
         memcpy(nd->config + off, &pairs[2 * i + 1], 4);
@@ -161,15 +161,23 @@ void nvsim_display_zap_locked(struct nvsim_dev *nd)
 }
 
 /* saving only */
-int nvsim_config_save(struct nvsim_dev *nd, __le32 *pairs, int max)
+static int fuzz_config_save(struct nvsim_dev *nd, __le32 *pairs, int max)
 {
     abort();
 }
 
-unsigned int nvsim_config_nr_saved(void)
+static unsigned int fuzz_config_nr_saved(struct nvsim_dev *nd)
 {
     return 8;
 }
+
+/* the front end's part, as nvsim-pci.c's nvsim_pci_front provides it */
+static const struct nvsim_front_ops fuzz_front = {
+    .config_save = fuzz_config_save,
+    .config_nr_saved = fuzz_config_nr_saved,
+    .config_offset_ok = fuzz_config_offset_ok,
+    .config_restore_locked = fuzz_config_restore_locked,
+};
 
 void nvsim_fb_mark(struct nvsim_dev *nd, unsigned long idx, xa_mark_t mark)
 {
@@ -196,6 +204,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&nd, 0, sizeof(nd));
     mutex_init(&nd.lock);
     nd.type = &type;
+    nd.front = &fuzz_front;
     nd.driver_version = "550.127.05";
     nd.fb_pages = FB_PAGES;
     nd.fb_size = FB_PAGES * PAGE_SIZE;
@@ -221,7 +230,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pos += n;
         assert(migf->buf_pos <= migf->buf_len &&
                migf->buf_len <= sizeof(migf->buf));
-        assert(migf->lock.held == 0);
+        assert(migf->lock.held == 0 && migf->io_lock.held == 0);
         if (refused) {
             assert(ret == -EINVAL);     /* a refused stream stays refused */
         }

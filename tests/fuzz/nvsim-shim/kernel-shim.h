@@ -76,6 +76,10 @@ static inline int atomic_cmpxchg(atomic_t *v, int old, int new)
     return cur;
 }
 #define atomic_long_read(v) ((v)->counter)
+typedef struct { long long counter; } atomic64_t;
+#define atomic64_set(v, i) ((v)->counter = (i))
+#define atomic64_add(i, v) ((v)->counter += (i))
+#define atomic64_read(v) ((v)->counter)
 
 /* memory */
 #define kzalloc(n, gfp) calloc(1, (n))
