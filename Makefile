@@ -107,7 +107,8 @@ check-host: build
 		$(QTESTS:%=tests/qtest/%) > $(QBUILD)/ninja-tests.log 2>&1 || \
 		{ grep -A20 -m3 '^FAILED' $(QBUILD)/ninja-tests.log | head -80; exit 1; }
 	@sh fork/run-tests.sh $(QBUILD) host $(UNIT_TESTS) $(QTESTS:%=qtest-x86_64/%)
-	@$(MAKE) $(FUZZ_ARGS) check
+	@# the fuzz targets carry their own sanitizers and link the plain build
+	@$(if $(filter 1,$(SANITIZE)),:,$(MAKE) $(FUZZ_ARGS) check)
 
 # libFuzzer targets for the parsers of untrusted input (tests/fuzz):
 # `make fuzz` runs each for FUZZ_RUNS executions; make check-host a short

@@ -24,6 +24,7 @@
 #include "qemu/sockets.h"
 #include "hw/vgpu/vgpu-backend.h"
 #include "hw/vgpu/vgpu-params.h"
+#include "hw/vgpu/vgpu-reaper.h"
 #include "hw/vgpu/vgpu-sysfs.h"
 #include "trace.h"
 
@@ -177,20 +178,10 @@ static const char params_helper_script[] =
     "echo \"nv-vgpu: could not put back the plugin parameters '$3' of vGPU "
     "$1 ($2)\" >&2; exit 1; fi; sleep 0.05; done";
 
-/* In the helper, between fork and exec: async-signal-safe calls only. */
+/* In the helper, between fork and exec: outlive QEMU's process group. */
 static void params_helper_setup(gpointer unused)
 {
-    struct sigaction ign = { .sa_handler = SIG_IGN };
-    sigset_t none;
-
-    /* Outlive QEMU's process group and the signals that end it. */
-    setsid();
-    sigaction(SIGHUP, &ign, NULL);
-    sigaction(SIGINT, &ign, NULL);
-    sigaction(SIGQUIT, &ign, NULL);
-    sigaction(SIGTERM, &ign, NULL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    vgpu_helper_detach();
 }
 
 static void params_helper_start(VgpuHost *h)

@@ -55,10 +55,8 @@ static const char reaper_script[] =
     "fi; "
     "exec /bin/rm -f -- \"$2\"";
 
-/* In the helper, between fork and exec: only async-signal-safe calls. */
-static void reaper_child_setup(gpointer opaque)
+void vgpu_helper_detach(void)
 {
-    int record_fd = GPOINTER_TO_INT(opaque);
     struct sigaction ign = { .sa_handler = SIG_IGN };
     sigset_t none;
 
@@ -69,6 +67,14 @@ static void reaper_child_setup(gpointer opaque)
     sigaction(SIGTERM, &ign, NULL);
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* In the helper, between fork and exec: only async-signal-safe calls. */
+static void reaper_child_setup(gpointer opaque)
+{
+    int record_fd = GPOINTER_TO_INT(opaque);
+
+    vgpu_helper_detach();
     /* glib marks every other fd close-on-exec; keep the record's lock. */
     fcntl(record_fd, F_SETFD, 0);
 }

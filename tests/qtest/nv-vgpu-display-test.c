@@ -600,17 +600,32 @@ static void test_ramfb(const void *opaque)
     nvsim_remove(uuid);
 }
 
+/* QEMU with @devices (-device options) exits 1 saying @want */
+static void assert_start_refused(const char *devices, const char *want)
+{
+    g_autofree char *cmd = NULL, *err = NULL;
+    int status;
+
+    cmd = g_strdup_printf("timeout -s KILL 60 %s -machine q35 -accel qtest "
+                          "-nodefaults -display none %s",
+                          g_getenv("QTEST_QEMU_BINARY"), devices);
+    g_assert_true(g_spawn_command_line_sync(cmd, NULL, &err, &status, NULL));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 || !strstr(err, want)) {
+        g_error("%s: status 0x%x, wanted exit 1 saying '%s':\n%s", devices,
+                status, want, err);
+    }
+}
+
 /*
  * One boot display per VM, only at start-up, only with a console: each
- * refusal says why, and none leaves the vGPU QEMU created behind.
+ * refusal says why, and none leaves a vGPU QEMU created behind.
  */
 static void test_ramfb_refused(void)
 {
-    g_autofree char *u0 = NULL, *u1 = NULL;
-    g_autofree char *cmd = NULL, *err = NULL;
+    g_autofree char *u0 = NULL, *u1 = NULL, *devs = NULL;
     QTestState *qts;
     QDict *rsp;
-    int status, mdevs;
+    int mdevs;
 
     if (nvsim_skip_test()) {
         return;
@@ -619,47 +634,23 @@ static void test_ramfb_refused(void)
     u1 = nvsim_create(TYPE_1Q);
     mdevs = mdev_count();
 
-    cmd = g_strdup_printf("timeout -s KILL 60 %s -machine q35 -accel qtest "
-                          "-nodefaults -display none "
-                          "-device nv-vgpu,id=gpu0,sysfsdev=" MDEV_DEVICES
-                          "/%s,ramfb=on "
-                          "-device nv-vgpu,id=gpu1,sysfsdev=" MDEV_DEVICES
-                          "/%s,ramfb=on", g_getenv("QTEST_QEMU_BINARY"),
-                          u0, u1);
-    g_assert_true(g_spawn_command_line_sync(cmd, NULL, &err, &status, NULL));
-    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    if (!strstr(err, "nv-vgpu: ramfb=on: nv-vgpu gpu0 has the VM's boot "
-                "display already")) {
-        g_error("two vGPUs with ramfb=on: %s", err);
-    }
-    g_clear_pointer(&cmd, g_free);
-    g_clear_pointer(&err, g_free);
-
-    cmd = g_strdup_printf("timeout -s KILL 60 %s -machine q35 -accel qtest "
-                          "-nodefaults -display none "
-                          "-device nv-vgpu,id=gpu0,parent=nvsim,"
-                          "mdev-type=" TYPE_1Q ",ramfb=on,display=off",
-                          g_getenv("QTEST_QEMU_BINARY"));
-    g_assert_true(g_spawn_command_line_sync(cmd, NULL, &err, &status, NULL));
-    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    if (!strstr(err, "ramfb=on shows the boot display on head 0's console, "
-                "which display=off turns off")) {
-        g_error("ramfb=on,display=off: %s", err);
-    }
-    g_clear_pointer(&cmd, g_free);
-    g_clear_pointer(&err, g_free);
+    devs = g_strdup_printf("-device nv-vgpu,id=gpu0,sysfsdev=" MDEV_DEVICES
+                           "/%s,ramfb=on -device nv-vgpu,id=gpu1,sysfsdev="
+                           MDEV_DEVICES "/%s,ramfb=on", u0, u1);
+    assert_start_refused(devs, "nv-vgpu: ramfb=on: nv-vgpu gpu0 has the VM's "
+                         "boot display already");
+    assert_start_refused("-device nv-vgpu,id=gpu0,parent=nvsim,mdev-type="
+                         TYPE_1Q ",ramfb=on,display=off",
+                         "ramfb=on shows the boot display on head 0's "
+                         "console, which display=off turns off");
 
     /* no console at all: the host driver has it off */
     mdev_attr_write(u0, "nvidia/vgpu_params", "disable_vnc=1");
-    cmd = g_strdup_printf("timeout -s KILL 60 %s -machine q35 -accel qtest "
-                          "-nodefaults -display none "
-                          "-device nv-vgpu,id=gpu0,sysfsdev=" MDEV_DEVICES
-                          "/%s,ramfb=on", g_getenv("QTEST_QEMU_BINARY"), u0);
-    g_assert_true(g_spawn_command_line_sync(cmd, NULL, &err, &status, NULL));
-    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    if (!strstr(err, "ramfb=on, but the vGPU offers no display plane")) {
-        g_error("ramfb=on without a plane: %s", err);
-    }
+    g_free(devs);
+    devs = g_strdup_printf("-device nv-vgpu,id=gpu0,sysfsdev=" MDEV_DEVICES
+                           "/%s,ramfb=on", u0);
+    assert_start_refused(devs, "ramfb=on, but the vGPU offers no display "
+                         "plane");
     mdev_attr_write(u0, "nvidia/vgpu_params", "");
     g_assert_cmpint(mdev_count(), ==, mdevs);
 

@@ -34,4 +34,11 @@ void vgpu_reaper_watch(VgpuReaper *r);
  */
 void vgpu_reaper_finish(VgpuReaper *r, bool remove);
 
+/*
+ * In a helper child of QEMU, between fork and exec (async-signal-safe):
+ * leave QEMU's session and ignore the signals that end QEMU's process
+ * group, so that the helper outlives them, and unblock the rest.
+ */
+void vgpu_helper_detach(void);
+
 #endif
