@@ -139,6 +139,8 @@ static int vgpu_collect(Object *obj, void *opaque)
     info->created = s->host.created;
     info->console = s->display.con != NULL;
     info->migration = vgpu_migration_info(s);
+    info->has_p2p_clique = s->p2p_clique >= 0;
+    info->p2p_clique = info->has_p2p_clique ? s->p2p_clique : 0;
     QAPI_LIST_APPEND(*tail, info);
     return 0;
 }
@@ -172,6 +174,9 @@ void hmp_info_vgpus(Monitor *mon, const QDict *qdict)
                        d->driver, d->driver_version,
                        v->created ? ", created by QEMU" : "",
                        v->console ? ", console" : "");
+        if (v->has_p2p_clique) {
+            monitor_printf(mon, "  P2P clique: %u\n", v->p2p_clique);
+        }
         if (*d->guest_resolution) {
             monitor_printf(mon, "  guest monitor: %s\n", d->guest_resolution);
         }

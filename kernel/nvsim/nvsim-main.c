@@ -73,6 +73,7 @@ struct nvsim_parent {
 	struct mdev_type *mtypes[NVSIM_NR_TYPES];
 	/* protected by nvsim_parent_lock */
 	unsigned int fb_used_mb;
+	char nvlink_peers[32];		/* "nvsim2": NVLink peer parents */
 };
 
 /* "nvsim", and "nvsim2" when parent2_driver_version is set */
@@ -119,7 +120,65 @@ static ssize_t fb_used_mb_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(fb_used_mb);
 
+/*
+ * nvlink_peers: the parents this simulated GPU has an NVLink to, as
+ * space-separated device names ("nvsim2"), empty for none.  Real x86 hosts
+ * show NVLink topology only through NVML (nvidia-smi topo -m); this is the
+ * simple shape QEMU reads where a host exposes it.  Writable (by root) to
+ * simulate another cabling: the names are stored as given, after checking
+ * that each is the other parent; both sides are set separately.
+ */
+static ssize_t nvlink_peers_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct nvsim_parent *p = dev_get_drvdata(dev);
+	ssize_t ret;
+
+	mutex_lock(&nvsim_parent_lock);
+	ret = sysfs_emit(buf, "%s\n", p->nvlink_peers);
+	mutex_unlock(&nvsim_parent_lock);
+	return ret;
+}
+
+static ssize_t nvlink_peers_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	struct nvsim_parent *p = dev_get_drvdata(dev);
+	char peers[sizeof(p->nvlink_peers)];
+	char *s, *tok;
+	unsigned int i;
+	bool known;
+
+	if (count >= sizeof(peers))
+		return -EINVAL;
+	memcpy(peers, buf, count);
+	peers[count] = '\0';
+	strim(peers);
+	/* every name must be another registered parent */
+	s = peers;
+	while ((tok = strsep(&s, " ")) != NULL) {
+		if (!*tok)
+			continue;
+		known = false;
+		for (i = 0; i < ARRAY_SIZE(nvsim_parents); i++)
+			if (nvsim_parents[i].dev && &nvsim_parents[i] != p &&
+			    !strcmp(nvsim_parents[i].name, tok))
+				known = true;
+		if (!known)
+			return -EINVAL;
+	}
+	memcpy(peers, buf, count);
+	peers[count] = '\0';
+	mutex_lock(&nvsim_parent_lock);
+	strscpy(p->nvlink_peers, strim(peers), sizeof(p->nvlink_peers));
+	mutex_unlock(&nvsim_parent_lock);
+	return count;
+}
+static DEVICE_ATTR_RW(nvlink_peers);
+
 static struct attribute *nvsim_parent_attrs[] = {
+	&dev_attr_nvlink_peers.attr,
 	&dev_attr_driver_version.attr,
 	&dev_attr_fb_budget_mb.attr,
 	&dev_attr_fb_used_mb.attr,
@@ -784,6 +843,11 @@ static int nvsim_parent_add(struct nvsim_parent *p, const char *name,
 	p->name = name;
 	p->driver_version = driver_version;
 	p->fb_used_mb = 0;
+	/* the two simulated GPUs are NVLink peers until someone writes */
+	p->nvlink_peers[0] = '\0';
+	if (parent2_driver_version && *parent2_driver_version)
+		strscpy(p->nvlink_peers, strcmp(name, NVSIM_NAME) ? NVSIM_NAME :
+			NVSIM_NAME2, sizeof(p->nvlink_peers));
 	for (i = 0; i < NVSIM_NR_TYPES; i++) {
 		struct nvsim_type *t = &p->types[i];
 

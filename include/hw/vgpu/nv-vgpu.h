@@ -20,6 +20,13 @@ typedef enum {
     VGPU_DRIVER_MATCH_ANY,      /* any version of the same driver */
 } VgpuDriverMatch;
 
+/* multi-vgpu=: how strictly a VM's vGPUs are checked, strictest first */
+typedef enum {
+    VGPU_MULTI_FULL,        /* 1:1 profiles only (vGPU 8.0) */
+    VGPU_MULTI_FRACTIONAL,  /* any size, same board and series */
+    VGPU_MULTI_ANY,         /* only the same vGPU twice is refused */
+} VgpuMultiRules;
+
 OBJECT_DECLARE_TYPE(NvVgpuState, NvVgpuClass, NV_VGPU)
 
 struct NvVgpuState {
@@ -35,10 +42,14 @@ struct NvVgpuState {
     bool monitor_follows_viewer; /* monitor-follows-viewer */
     uint32_t console_warn_interval_ms; /* x-console-warn-interval-ms */
     char *driver_match_str;     /* migration-driver-match */
+    char *multi_rules_str;      /* multi-vgpu */
+    int32_t p2p_clique;         /* p2p-clique, -1: none */
+    bool create_with_bql;       /* x-create-with-bql, for benchmarks */
 
     VgpuHost host;
     VgpuDisplay display;
     VgpuDriverMatch driver_match;
+    VgpuMultiRules multi_rules;
     char *migration_idstr;      /* of the descriptor's savevm handlers */
     uint32_t migrated_xres;     /* the guest's monitor, in the stream */
     uint32_t migrated_yres;
@@ -50,6 +61,7 @@ struct NvVgpuClass {
 
     DeviceRealize parent_realize;
     DeviceUnrealize parent_unrealize;
+    void (*parent_reset)(DeviceState *dev);
 };
 
 #endif
