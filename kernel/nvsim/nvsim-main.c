@@ -10,6 +10,7 @@
 
 #include <linux/device.h>
 #include <linux/kernel.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -31,6 +32,11 @@ static char *parent2_driver_version = "";
 module_param(parent2_driver_version, charp, 0444);
 MODULE_PARM_DESC(parent2_driver_version,
 		 "Host driver version of a second parent \"nvsim2\" (default: empty, no second parent)");
+
+static unsigned int create_delay_ms;
+module_param(create_delay_ms, uint, 0644);
+MODULE_PARM_DESC(create_delay_ms,
+		 "Time a create takes, as a real vGPU manager's (default 0, at most 5000)");
 
 static char *plane = "region";
 module_param(plane, charp, 0444);
@@ -780,6 +786,9 @@ static int nvsim_probe(struct mdev_device *mdev)
 	ret = nvsim_reserve(t);
 	if (ret)
 		return ret;
+	/* the write to "create" blocks this long, outside every lock */
+	if (create_delay_ms)
+		msleep(min(READ_ONCE(create_delay_ms), 5000U));
 
 	nd = vfio_alloc_device(nvsim_dev, vdev, &mdev->dev, &nvsim_vfio_ops);
 	if (IS_ERR(nd)) {

@@ -762,7 +762,7 @@ static void test_hotplug(void)
 {
     QTestState *qts;
     QDict *rsp;
-    int clique;
+    int clique, before, i;
 
     if (nvsim_skip_test()) {
         return;
@@ -792,6 +792,7 @@ static void test_hotplug(void)
                             "nv-vgpu gpu1 and nv-vgpu gpu0 (GRID P4-1Q on "
                             "nvsim) are the same vGPU " UUID3));
     qobject_unref(rsp);
+    before = mdev_count();
     rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
                     "{ 'driver': 'nv-vgpu', 'id': 'gpu1', 'bus': 'rp1', "
                     "'parent': 'nvsim', 'mdev-type': 'nvsim-157' } }");
@@ -801,6 +802,12 @@ static void test_hotplug(void)
                             "gpu0 (GRID P4-1Q on nvsim) are vGPUs of board "
                             "P4 series B"));
     qobject_unref(rsp);
+    /* the refused device's vGPU was created, and is removed again */
+    for (i = 0; i < 1000 && mdev_count() != before; i++) {
+        qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(mdev_count(), ==, before);
     g_assert_cmpint(query_vgpus(qts, "gpu0", &clique), ==, 1);
 
     hotplug_del(qts);
