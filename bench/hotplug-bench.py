@@ -27,7 +27,7 @@ The two creating ones run once with nvsim's create taking no time and
 once with create_delay_ms (default 300) standing in for a real vGPU
 manager's create.  The report gives, per configuration, the median
 device_add and device_del times and the longest monitor and vCPU stalls
-during them, with ratios to vfio-pci.  It asserts nothing; the exit
+during them (medians over the rounds), with ratios to vfio-pci.  It asserts nothing; the exit
 status is 1 only when a configuration could not be run.
 """
 
@@ -272,9 +272,11 @@ def run_config(args, vm, key, delay):
         cpu_del.append(vm.vcpu.longest(t2, t3))
         if mdev:
             mdev_remove(mdev)
-    return {"add": statistics.median(adds), "del": statistics.median(dels),
-            "mon_add": max(mon_add), "cpu_add": max(cpu_add),
-            "mon_del": max(mon_del), "cpu_del": max(cpu_del)}
+    # medians over the rounds: single rounds in a shared TCG host are noisy
+    med = statistics.median
+    return {"add": med(adds), "del": med(dels), "mon_add": med(mon_add),
+            "cpu_add": med(cpu_add), "mon_del": med(mon_del),
+            "cpu_del": med(cpu_del), "cpu_add_max": max(cpu_add)}
 
 
 def main():
@@ -327,8 +329,9 @@ def main():
     print("hot-plug of a GRID P4-1Q (nvsim-63), q35 pcie-root-port, TCG, "
           "%d rounds; idle stalls: vCPU %.1f ms, monitor %.1f ms" %
           (args.rounds, idle_cpu, idle_mon))
-    print("%-14s %6s  %9s %9s %9s  %9s %9s %9s  %s" %
-          ("config", "create", "add ms", "mon stall", "vCPU stall",
+    print("medians over the rounds; max: the longest vCPU stall of any plug")
+    print("%-14s %6s  %9s %9s %9s %7s  %9s %9s %9s  %s" %
+          ("config", "create", "add ms", "mon stall", "vCPU stall", "max",
            "del ms", "mon stall", "vCPU stall", "ratios to vfio-pci "
            "(add, add mon stall, add vCPU stall)"))
     for key, delay in cases:
@@ -342,9 +345,10 @@ def main():
                 r["add"] / max(base["add"], 0.001),
                 r["mon_add"] / max(base["mon_add"], 0.001),
                 r["cpu_add"] / max(base["cpu_add"], 0.001))
-        print("%-14s %4dms  %9.1f %9.1f %9.1f  %9.1f %9.1f %9.1f  %s" %
-              (key, delay, r["add"], r["mon_add"], r["cpu_add"], r["del"],
-               r["mon_del"], r["cpu_del"], ratio))
+        print("%-14s %4dms  %9.1f %9.1f %9.1f %7.1f  %9.1f %9.1f %9.1f  %s" %
+              (key, delay, r["add"], r["mon_add"], r["cpu_add"],
+               r["cpu_add_max"], r["del"], r["mon_del"], r["cpu_del"],
+               ratio))
     return 1 if failed else 0
 
 
