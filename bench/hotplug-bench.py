@@ -25,10 +25,10 @@ QMP client (device_add, device_del and DEVICE_DELETED), display=off:
 
 The two creating ones run once with nvsim's create taking no time and
 once with create_delay_ms (default 300) standing in for a real vGPU
-manager's create.  The report gives, per configuration, the median
-device_add and device_del times and the longest monitor and vCPU stalls
-during them (medians over the rounds), with ratios to vfio-pci.  It asserts nothing; the exit
-status is 1 only when a configuration could not be run.
+manager's create.  The report gives, per configuration, the device_add
+and device_del times and the longest monitor and vCPU stalls during them
+(medians over the rounds), with ratios to vfio-pci.  It asserts nothing;
+the exit status is 1 only when a configuration could not be run.
 """
 
 import argparse
