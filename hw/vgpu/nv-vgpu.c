@@ -614,8 +614,8 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
         "same driver branch, default), version (the same version) or any");
     object_class_property_set_description(klass, "multi-vgpu",
         "How strictly this VM's vGPUs are checked against each other: "
-        "full (default: 1:1 vGPUs of one board and series, one per GPU), "
-        "fractional (any size, one board and series) or any");
+        "full (1:1 vGPUs of one board and series, one per GPU), "
+        "fractional (default: any size, one board and series) or any");
     object_class_property_set_description(klass, "p2p-clique",
         "P2P clique (0-15) of this 1:1 vGPU, shown to the guest driver; "
         "needs another vGPU of the VM in it, on an NVLink peer GPU");

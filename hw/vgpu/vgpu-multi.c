@@ -36,7 +36,7 @@ bool vgpu_multi_parse_rules(const char *str, VgpuMultiRules *out,
     size_t i;
 
     if (!str) {
-        *out = VGPU_MULTI_FULL;
+        *out = VGPU_MULTI_FRACTIONAL;
         return true;
     }
     for (i = 0; i < ARRAY_SIZE(vgpu_multi_rule_names); i++) {
@@ -45,9 +45,9 @@ bool vgpu_multi_parse_rules(const char *str, VgpuMultiRules *out,
             return true;
         }
     }
-    error_setg(errp, "multi-vgpu=%s: expected full (1:1 vGPUs only, the "
-               "default), fractional (vGPUs of any size of one board and "
-               "series) or any", str);
+    error_setg(errp, "multi-vgpu=%s: expected full (1:1 vGPUs only), "
+               "fractional (vGPUs of any size of one board and series, the "
+               "default) or any", str);
     return false;
 }
 
@@ -191,11 +191,12 @@ static bool vgpu_multi_check_pair(NvVgpuState *a, NvVgpuState *b,
                 g_strdup("an unknown number");
 
             error_setg(errp, "%s and %s: %s is not a 1:1 vGPU (%s per "
-                       "physical GPU), and with multi-vgpu=full (the "
-                       "default) several vGPUs in one VM must all be 1:1; "
-                       "multi-vgpu=fractional on both devices allows it "
-                       "where the driver and GPU support fractional "
-                       "multi-vGPU", na, nb, frac == a ? na : nb, per_gpu);
+                       "physical GPU), and with multi-vgpu=full several "
+                       "vGPUs in one VM must all be 1:1; "
+                       "multi-vgpu=fractional (the default) on both "
+                       "devices allows it where the driver and GPU support "
+                       "fractional multi-vGPU", na, nb,
+                       frac == a ? na : nb, per_gpu);
             return false;
         }
     }

@@ -585,20 +585,20 @@ static void test_multi_rules(void)
     g_assert_cmpint(clique, ==, -1);
     qtest_quit(qts);
 
-    /* fractional vGPUs by default: the 1:1 rule names both */
+    /* fractional vGPUs with the vGPU 8.0 rules: the 1:1 rule names both */
     assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
-                             "mdev-type=nvsim-65",
+                             "mdev-type=nvsim-65,multi-vgpu=full",
                              "nv-vgpu,id=gpu1,parent=nvsim2,"
-                             "mdev-type=nvsim-63"),
+                             "mdev-type=nvsim-63,multi-vgpu=full"),
                         "nv-vgpu gpu1 (GRID P4-1Q on nvsim2) and nv-vgpu "
                         "gpu0 (GRID P4-2Q on nvsim): nv-vgpu gpu1 (GRID "
                         "P4-1Q on nvsim2) is not a 1:1 vGPU (up to 8 per "
                         "physical GPU)", NULL);
-    /* two on one GPU */
+    /* two on one GPU, with one device's vGPU 8.0 rules */
     assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
                              "mdev-type=nvsim-63",
                              "nv-vgpu,id=gpu1,parent=nvsim,"
-                             "mdev-type=nvsim-63"),
+                             "mdev-type=nvsim-63,multi-vgpu=full"),
                         "nv-vgpu gpu1 (GRID P4-1Q on nvsim) and nv-vgpu "
                         "gpu0 (GRID P4-1Q on nvsim) are both on physical "
                         "GPU nvsim", NULL);
@@ -629,17 +629,17 @@ static void test_multi_rules(void)
                              "nv-vgpu,id=gpu1,parent=nvsim2,"
                              "mdev-type=nvsim-65,multi-vgpu=fractional",
                              "nv-vgpu,id=gpu2,parent=nvsim,"
-                             "mdev-type=nvsim-63"),
+                             "mdev-type=nvsim-63,multi-vgpu=full"),
                         "nv-vgpu gpu2 (GRID P4-1Q on nvsim) and nv-vgpu "
                         "gpu0 (GRID P4-2Q on nvsim) are both on physical "
                         "GPU nvsim", NULL);
 
-    /* three fractional vGPUs of one series on two GPUs, relaxed */
+    /* three fractional vGPUs of one series on two GPUs, the default */
     qts = qtest_init("-machine q35 -nodefaults "
                      "-device nv-vgpu,id=gpu0,parent=nvsim,"
-                     "mdev-type=nvsim-65,multi-vgpu=fractional "
+                     "mdev-type=nvsim-65 "
                      "-device nv-vgpu,id=gpu1,parent=nvsim,"
-                     "mdev-type=nvsim-63,multi-vgpu=fractional "
+                     "mdev-type=nvsim-63 "
                      "-device nv-vgpu,id=gpu2,parent=nvsim2,"
                      "mdev-type=nvsim-63,multi-vgpu=fractional");
     g_assert_cmpint(query_vgpus(qts, "gpu0", &clique), ==, 3);

@@ -23,7 +23,7 @@ typedef enum {
 /* multi-vgpu=: how strictly a VM's vGPUs are checked, strictest first */
 typedef enum {
     VGPU_MULTI_FULL,        /* 1:1 profiles only (vGPU 8.0) */
-    VGPU_MULTI_FRACTIONAL,  /* any size, same board and series */
+    VGPU_MULTI_FRACTIONAL,  /* any size, same board and series: default */
     VGPU_MULTI_ANY,         /* only the same vGPU twice is refused */
 } VgpuMultiRules;
 
