@@ -15,6 +15,7 @@
 #include "qapi/visitor.h"
 #include "block/aio.h"
 #include "qemu/main-loop.h"
+#include "hw/qdev-core.h"
 #include "qemu/module.h"
 #include "qemu/uuid.h"
 #include "hw/qdev-properties.h"
@@ -25,6 +26,7 @@
 #include "hw/vgpu/nv-vgpu.h"
 #include "hw/vgpu/vgpu-migration.h"
 #include "hw/vgpu/vgpu-params.h"
+#include "hw/vgpu/vgpu-multi.h"
 #include "hw/vgpu/vgpu-reaper.h"
 #include "hw/vgpu/vgpu-sysfs.h"
 #include "trace.h"
@@ -343,6 +345,50 @@ static bool nv_vgpu_check_migration(NvVgpuState *s, Error **errp)
     return true;
 }
 
+/*
+ * Creating a vGPU blocks: the host driver's create (NVIDIA's takes a while),
+ * the wait for the mdev to appear in sysfs and the start of its removal
+ * helper (a fork of QEMU).  At start-up nothing else runs yet.  On hot-plug
+ * the VM runs, so the creation runs without the BQL and the vCPUs go on.
+ * That is safe because:
+ *  - create() touches only s->host, which nothing else sees yet, host files
+ *    and a child process; error, warning and trace calls are thread-safe;
+ *  - the device is not on its PCI bus yet (vfio-pci's realize, later,
+ *    registers it), so no guest access reaches it;
+ *  - the main loop does not run (this is its thread, inside device_add),
+ *    so no monitor command, bottom half or timer can unplug it, plug
+ *    another device, start a migration or reset the machine meanwhile;
+ *  - a vCPU that resets the root port's bus (secondary bus reset) walks
+ *    this unrealized device too: nv_vgpu_reset() ignores that;
+ *  - the RCU thread may finalize a device unplugged earlier: that touches
+ *    only the pending releases, which are settled before the creation.
+ * x-create-with-bql keeps the lock, to measure the difference.
+ */
+static bool nv_vgpu_create(NvVgpuState *s, Error **errp)
+{
+    VgpuHost *h = &s->host;
+    bool unlock = phase_check(PHASE_MACHINE_READY) && !s->create_with_bql &&
+                  bql_locked();
+    bool ok;
+
+    if (unlock) {
+        bql_unlock();
+    }
+    ok = h->ops->create(h, s->mdev_parent, s->mdev_type, s->mdev_uuid, errp);
+    if (unlock) {
+        bql_lock();
+    }
+    return ok;
+}
+
+/* A bus reset can reach a device being hot-plugged: see nv_vgpu_create(). */
+static void nv_vgpu_reset(DeviceState *dev)
+{
+    if (dev->realized) {
+        NV_VGPU_GET_CLASS(dev)->parent_reset(dev);
+    }
+}
+
 static void nv_vgpu_realize(DeviceState *dev, Error **errp)
 {
     ERRP_GUARD();
@@ -358,21 +404,27 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
         !vgpu_driver_match_parse(s->driver_match_str,
                                  &s->driver_match, errp) ||
         !vgpu_params_build(s->params_str, s->frame_rate_limiter, &s->params,
-                           errp)) {
+                           errp) ||
+        !vgpu_multi_parse_rules(s->multi_rules_str, &s->multi_rules, errp)) {
         goto fail;
     }
     if (s->mdev_parent) {
         if (s->mdev_uuid) {
+            if (!vgpu_multi_check_uuid(s, s->mdev_uuid, errp)) {
+                goto fail;
+            }
             nv_vgpu_release_pending(s->mdev_uuid);
         }
-        if (!h->ops->create(h, s->mdev_parent, s->mdev_type, s->mdev_uuid,
-                            errp)) {
+        if (!nv_vgpu_create(s, errp)) {
             goto fail;
         }
         vbasedev->sysfsdev = vgpu_host_path(h->root, "%s", h->sysfsdev);
     } else {
         g_autofree char *uuid = g_path_get_basename(vbasedev->sysfsdev);
 
+        if (!vgpu_multi_check_uuid(s, uuid, errp)) {
+            goto fail;
+        }
         nv_vgpu_release_pending(uuid);
         if (!h->ops->open(h, vbasedev->sysfsdev, errp)) {
             goto fail;
@@ -386,7 +438,9 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     if (!h->ops->describe(h, errp) ||
         !vgpu_host_apply_params(h, s->params, errp) ||
         !vgpu_profile_check_pci(&h->profile, errp) ||
-        !nv_vgpu_check_display(s, errp)) {
+        !nv_vgpu_check_display(s, errp) ||
+        !vgpu_multi_check_device(s, errp) ||
+        !vgpu_multi_check_plug(s, errp)) {
         goto fail;
     }
     vgpu_locality_init(&s->locality, h, dev->id ?: h->uuid);
@@ -409,6 +463,7 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
         nc->parent_unrealize(dev);
         goto fail;
     }
+    vgpu_multi_add(s);
     return;
 
 fail:
@@ -422,6 +477,7 @@ static void nv_vgpu_unrealize(DeviceState *dev)
 {
     NvVgpuState *s = NV_VGPU(dev);
 
+    vgpu_multi_remove(s);
     /* The console goes before vfio-pci closes the device it reads. */
     vgpu_display_finalize(&s->display);
     vgpu_migration_exit(s);
@@ -561,6 +617,11 @@ static const Property nv_vgpu_properties[] = {
     DEFINE_PROP_ON_OFF_AUTO("frame-rate-limiter", NvVgpuState,
                             frame_rate_limiter, ON_OFF_AUTO_AUTO),
     DEFINE_PROP_BOOL("ramfb", NvVgpuState, ramfb, false),
+    DEFINE_PROP_STRING("multi-vgpu", NvVgpuState, multi_rules_str),
+    DEFINE_PROP_INT32("p2p-clique", NvVgpuState, p2p_clique,
+                      VGPU_P2P_CLIQUE_NONE),
+    DEFINE_PROP_BOOL("x-create-with-bql", NvVgpuState, create_with_bql,
+                     false),
 };
 
 static void nv_vgpu_class_init(ObjectClass *klass, void *data)
@@ -594,6 +655,8 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
     size_t i;
 
     device_class_set_props(dc, nv_vgpu_properties);
+    nc->parent_reset = dc->legacy_reset;
+    device_class_set_legacy_reset(dc, nv_vgpu_reset);
     device_class_set_parent_realize(dc, nv_vgpu_realize, &nc->parent_realize);
     device_class_set_parent_unrealize(dc, nv_vgpu_unrealize,
                                       &nc->parent_unrealize);
@@ -644,6 +707,15 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
         "Show the VM's boot display (ramfb: firmware, boot loader, early "
         "boot) on head 0's console while head 0 is off; one device per "
         "VM, not hot-pluggable");
+    object_class_property_set_description(klass, "multi-vgpu",
+        "How strictly this VM's vGPUs are checked against each other: "
+        "full (1:1 vGPUs of one board and series, one per GPU), "
+        "fractional (default: any size, one board and series) or any");
+    object_class_property_set_description(klass, "p2p-clique",
+        "P2P clique (0-15) of this 1:1 vGPU, shown to the guest driver; "
+        "needs another vGPU of the VM in it, on an NVLink peer GPU");
+    object_class_property_set_description(klass, "x-create-with-bql",
+        "Create a hot-plugged vGPU holding the BQL (TESTING ONLY)");
     object_class_property_set_description(klass, "x-host-root",
         "Prefix for every host sysfs and /dev path (TESTING ONLY)");
     object_class_property_set_description(klass, "x-stop-at",

@@ -258,6 +258,8 @@ static int vgpu_collect(Object *obj, void *opaque)
     info->params = vgpu_params_info(s);
     info->migration = vgpu_migration_info(s);
     info->health = vgpu_health_info(s);
+    info->has_p2p_clique = s->p2p_clique >= 0;
+    info->p2p_clique = info->has_p2p_clique ? s->p2p_clique : 0;
     QAPI_LIST_APPEND(*tail, info);
     return 0;
 }
@@ -304,6 +306,9 @@ void hmp_info_vgpus(Monitor *mon, const QDict *qdict)
         for (r = p->remote_memory; r; r = r->next) {
             monitor_printf(mon, "  memory backend %s: guest RAM kept off the "
                            "GPU's node\n", r->value);
+        }
+        if (v->has_p2p_clique) {
+            monitor_printf(mon, "  P2P clique: %u\n", v->p2p_clique);
         }
         if (*d->guest_resolution) {
             monitor_printf(mon, "  guest monitor: %s\n", d->guest_resolution);

@@ -10,6 +10,7 @@
 
 #include <linux/device.h>
 #include <linux/kernel.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -31,6 +32,11 @@ static char *parent2_driver_version = "";
 module_param(parent2_driver_version, charp, 0444);
 MODULE_PARM_DESC(parent2_driver_version,
 		 "Host driver version of a second parent \"nvsim2\" (default: empty, no second parent)");
+
+static unsigned int create_delay_ms;
+module_param(create_delay_ms, uint, 0644);
+MODULE_PARM_DESC(create_delay_ms,
+		 "Time a create takes, as a real vGPU manager's (default 0, at most 5000)");
 
 static char *plane = "region";
 module_param(plane, charp, 0444);
@@ -74,6 +80,7 @@ struct nvsim_parent {
 	/* protected by nvsim_parent_lock */
 	unsigned int fb_used_mb;
 	int numa_node;			/* simulated; NUMA_NO_NODE: none */
+	char nvlink_peers[32];		/* "nvsim2": NVLink peer parents */
 };
 
 /* "nvsim", and "nvsim2" when parent2_driver_version is set */
@@ -174,7 +181,65 @@ static ssize_t local_cpulist_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(local_cpulist);
 
+/*
+ * nvlink_peers: the parents this simulated GPU has an NVLink to, as
+ * space-separated device names ("nvsim2"), empty for none.  Real x86 hosts
+ * show NVLink topology only through NVML (nvidia-smi topo -m); this is the
+ * simple shape QEMU reads where a host exposes it.  Writable (by root) to
+ * simulate another cabling: the names are stored as given, after checking
+ * that each is the other parent; both sides are set separately.
+ */
+static ssize_t nvlink_peers_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	struct nvsim_parent *p = dev_get_drvdata(dev);
+	ssize_t ret;
+
+	mutex_lock(&nvsim_parent_lock);
+	ret = sysfs_emit(buf, "%s\n", p->nvlink_peers);
+	mutex_unlock(&nvsim_parent_lock);
+	return ret;
+}
+
+static ssize_t nvlink_peers_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	struct nvsim_parent *p = dev_get_drvdata(dev);
+	char peers[sizeof(p->nvlink_peers)];
+	char *s, *tok;
+	unsigned int i;
+	bool known;
+
+	if (count >= sizeof(peers))
+		return -EINVAL;
+	memcpy(peers, buf, count);
+	peers[count] = '\0';
+	strim(peers);
+	/* every name must be another registered parent */
+	s = peers;
+	while ((tok = strsep(&s, " ")) != NULL) {
+		if (!*tok)
+			continue;
+		known = false;
+		for (i = 0; i < ARRAY_SIZE(nvsim_parents); i++)
+			if (nvsim_parents[i].dev && &nvsim_parents[i] != p &&
+			    !strcmp(nvsim_parents[i].name, tok))
+				known = true;
+		if (!known)
+			return -EINVAL;
+	}
+	memcpy(peers, buf, count);
+	peers[count] = '\0';
+	mutex_lock(&nvsim_parent_lock);
+	strscpy(p->nvlink_peers, strim(peers), sizeof(p->nvlink_peers));
+	mutex_unlock(&nvsim_parent_lock);
+	return count;
+}
+static DEVICE_ATTR_RW(nvlink_peers);
+
 static struct attribute *nvsim_parent_attrs[] = {
+	&dev_attr_nvlink_peers.attr,
 	&dev_attr_driver_version.attr,
 	&dev_attr_fb_budget_mb.attr,
 	&dev_attr_fb_used_mb.attr,
@@ -822,6 +887,9 @@ static int nvsim_probe(struct mdev_device *mdev)
 	ret = nvsim_reserve(t);
 	if (ret)
 		return ret;
+	/* the write to "create" blocks this long, outside every lock */
+	if (create_delay_ms)
+		msleep(min(READ_ONCE(create_delay_ms), 5000U));
 
 	nd = vfio_alloc_device(nvsim_dev, vdev, &mdev->dev, &nvsim_vfio_ops);
 	if (IS_ERR(nd)) {
@@ -886,6 +954,11 @@ static int nvsim_parent_add(struct nvsim_parent *p, const char *name,
 	p->driver_version = driver_version;
 	p->fb_used_mb = 0;
 	p->numa_node = NUMA_NO_NODE;
+	/* the two simulated GPUs are NVLink peers until someone writes */
+	p->nvlink_peers[0] = '\0';
+	if (parent2_driver_version && *parent2_driver_version)
+		strscpy(p->nvlink_peers, strcmp(name, NVSIM_NAME) ? NVSIM_NAME :
+			NVSIM_NAME2, sizeof(p->nvlink_peers));
 	for (i = 0; i < NVSIM_NR_TYPES; i++) {
 		struct nvsim_type *t = &p->types[i];
 

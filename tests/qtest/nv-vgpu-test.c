@@ -974,6 +974,416 @@ static void test_nvsim_numa_memory_policy(void)
     g_assert_true(mdev_wait_gone(uuid));
 }
 
+/* Several vGPUs in one VM, P2P cliques and hot-plug (nvsim and nvsim2). */
+
+#define NVSIM2          "/sys/class/mdev_bus/nvsim2"
+#define UUID3           "5e0c7a12-9d4b-4f6e-8a31-c2b7d9e4f105"
+
+/* Needs nvsim's second parent (parent2_driver_version=...). */
+static bool nvsim2_skip_test(void)
+{
+    if (nvsim_skip_test()) {
+        return true;
+    }
+    if (!g_file_test(NVSIM2, G_FILE_TEST_IS_DIR)) {
+        g_test_skip("needs nvsim loaded with parent2_driver_version=");
+        return true;
+    }
+    return false;
+}
+
+/* QEMU with the -device options in @devs (NULL-terminated) must fail. */
+static void assert_devs_refused(const char *const *devs, const char *want1,
+                                const char *want2)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) gerr = NULL;
+    g_autofree char *err = NULL;
+    int status, before = mdev_count(), i;
+    const char *fixed[] = {
+        "timeout", "-s", "KILL", "60", qemu_binary(), "-machine", "q35",
+        "-accel", "qtest", "-display", "none", "-nodefaults", "-monitor",
+        "none", "-serial", "none",
+    };
+
+    for (i = 0; i < G_N_ELEMENTS(fixed); i++) {
+        g_ptr_array_add(argv, (char *)fixed[i]);
+    }
+    for (i = 0; devs[i]; i++) {
+        g_ptr_array_add(argv, (char *)"-device");
+        g_ptr_array_add(argv, (char *)devs[i]);
+    }
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                               G_SPAWN_SEARCH_PATH |
+                               G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, &err, &status, &gerr));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 ||
+        !strstr(err, want1) || (want2 && !strstr(err, want2))) {
+        g_error("exit status %d, stderr:\n%s\nwanted status 1, '%s' and "
+                "'%s'", status, err, want1, want2 ? want2 : "");
+    }
+    /* what QEMU created for the refused VM is gone again */
+    for (i = 0; i < 1000 && mdev_count() != before; i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(mdev_count(), ==, before);
+}
+
+#define DEVS(...) ((const char *const []){ __VA_ARGS__, NULL })
+
+/* The number of vGPUs query-vgpus lists, and the p2p-clique of @id. */
+static int query_vgpus(QTestState *qts, const char *id, int *clique)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-vgpus' }");
+    QList *list = qdict_get_qlist(rsp, "return");
+    QListEntry *e;
+    int n = 0;
+
+    g_assert_nonnull(list);
+    *clique = -1;
+    QLIST_FOREACH_ENTRY(list, e) {
+        QDict *v = qobject_to(QDict, qlist_entry_obj(e));
+
+        n++;
+        if (!strcmp(qdict_get_str(v, "id"), id) &&
+            qdict_haskey(v, "p2p-clique")) {
+            *clique = qdict_get_int(v, "p2p-clique");
+        }
+    }
+    qobject_unref(rsp);
+    return n;
+}
+
+/* The same vGPU twice, by sysfsdev= and by uuid=, names both devices. */
+static void test_multi_same_vgpu(void)
+{
+    g_autofree char *uuid = NULL;
+    g_autofree char *d0 = NULL, *d1 = NULL;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = nvsim_create("nvsim-157");
+    d0 = g_strdup_printf("nv-vgpu,id=gpu0,sysfsdev=" MDEV_DEVICES "/%s",
+                         uuid);
+    d1 = g_strdup_printf("nv-vgpu,id=gpu1,sysfsdev=" MDEV_DEVICES "/%s",
+                         uuid);
+    assert_devs_refused(DEVS(d0, d1), "nv-vgpu gpu1 and nv-vgpu gpu0 "
+                        "(GRID P4-1B on nvsim) are the same vGPU", uuid);
+    g_assert_true(mdev_exists(uuid));
+    nvsim_remove(uuid);
+
+    assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
+                             "mdev-type=nvsim-289,uuid=" UUID1,
+                             "nv-vgpu,id=gpu1,parent=nvsim2,"
+                             "mdev-type=nvsim-289,uuid=" UUID1),
+                        "nv-vgpu gpu1 and nv-vgpu gpu0 (GRID P4-8C on "
+                        "nvsim) are the same vGPU " UUID1, NULL);
+}
+
+/* NVIDIA's combinations, two and three vGPUs on one and on two GPUs. */
+static void test_multi_rules(void)
+{
+    QTestState *qts;
+    int clique;
+
+    if (nvsim2_skip_test()) {
+        return;
+    }
+    /* two 1:1 vGPUs on two GPUs: the vGPU 8.0 configuration */
+    qts = qtest_init("-machine q35 -nodefaults "
+                     "-device nv-vgpu,id=gpu0,parent=nvsim,"
+                     "mdev-type=nvsim-289 "
+                     "-device nv-vgpu,id=gpu1,parent=nvsim2,"
+                     "mdev-type=nvsim-289");
+    g_assert_cmpint(query_vgpus(qts, "gpu0", &clique), ==, 2);
+    g_assert_cmpint(clique, ==, -1);
+    qtest_quit(qts);
+
+    /* fractional vGPUs with the vGPU 8.0 rules: the 1:1 rule names both */
+    assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
+                             "mdev-type=nvsim-65,multi-vgpu=full",
+                             "nv-vgpu,id=gpu1,parent=nvsim2,"
+                             "mdev-type=nvsim-63,multi-vgpu=full"),
+                        "nv-vgpu gpu1 (GRID P4-1Q on nvsim2) and nv-vgpu "
+                        "gpu0 (GRID P4-2Q on nvsim): nv-vgpu gpu1 (GRID "
+                        "P4-1Q on nvsim2) is not a 1:1 vGPU (up to 8 per "
+                        "physical GPU)", NULL);
+    /* two on one GPU, with one device's vGPU 8.0 rules */
+    assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
+                             "mdev-type=nvsim-63",
+                             "nv-vgpu,id=gpu1,parent=nvsim,"
+                             "mdev-type=nvsim-63,multi-vgpu=full"),
+                        "nv-vgpu gpu1 (GRID P4-1Q on nvsim) and nv-vgpu "
+                        "gpu0 (GRID P4-1Q on nvsim) are both on physical "
+                        "GPU nvsim", NULL);
+    /* series Q and B do not mix, also when fractional */
+    assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
+                             "mdev-type=nvsim-63,multi-vgpu=fractional",
+                             "nv-vgpu,id=gpu1,parent=nvsim2,"
+                             "mdev-type=nvsim-157,multi-vgpu=fractional"),
+                        "nv-vgpu gpu1 (GRID P4-1B on nvsim2) and nv-vgpu "
+                        "gpu0 (GRID P4-1Q on nvsim) are vGPUs of board P4 "
+                        "series B and of board P4 series Q", NULL);
+    /* the stricter of the two devices' rules holds */
+    assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
+                             "mdev-type=nvsim-63,multi-vgpu=any",
+                             "nv-vgpu,id=gpu1,parent=nvsim2,"
+                             "mdev-type=nvsim-157"),
+                        "series B and of board P4 series Q", NULL);
+    /* the third of three, on one GPU with the second */
+    assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
+                             "mdev-type=nvsim-289",
+                             "nv-vgpu,id=gpu1,parent=nvsim2,"
+                             "mdev-type=nvsim-289",
+                             "nv-vgpu,id=gpu2,parent=nvsim2,"
+                             "mdev-type=nvsim-63,multi-vgpu=any"),
+                        "no free instance of vGPU type GRID P4-1Q", NULL);
+    assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
+                             "mdev-type=nvsim-65,multi-vgpu=fractional",
+                             "nv-vgpu,id=gpu1,parent=nvsim2,"
+                             "mdev-type=nvsim-65,multi-vgpu=fractional",
+                             "nv-vgpu,id=gpu2,parent=nvsim,"
+                             "mdev-type=nvsim-63,multi-vgpu=full"),
+                        "nv-vgpu gpu2 (GRID P4-1Q on nvsim) and nv-vgpu "
+                        "gpu0 (GRID P4-2Q on nvsim) are both on physical "
+                        "GPU nvsim", NULL);
+
+    /* three fractional vGPUs of one series on two GPUs, the default */
+    qts = qtest_init("-machine q35 -nodefaults "
+                     "-device nv-vgpu,id=gpu0,parent=nvsim,"
+                     "mdev-type=nvsim-65 "
+                     "-device nv-vgpu,id=gpu1,parent=nvsim,"
+                     "mdev-type=nvsim-63 "
+                     "-device nv-vgpu,id=gpu2,parent=nvsim2,"
+                     "mdev-type=nvsim-63,multi-vgpu=fractional");
+    g_assert_cmpint(query_vgpus(qts, "gpu0", &clique), ==, 3);
+    qtest_quit(qts);
+    /* and series mixed on one GPU with multi-vgpu=any */
+    qts = qtest_init("-machine q35 -nodefaults "
+                     "-device nv-vgpu,id=gpu0,parent=nvsim,"
+                     "mdev-type=nvsim-63,multi-vgpu=any "
+                     "-device nv-vgpu,id=gpu1,parent=nvsim,"
+                     "mdev-type=nvsim-157,multi-vgpu=any");
+    g_assert_cmpint(query_vgpus(qts, "gpu0", &clique), ==, 2);
+    qtest_quit(qts);
+}
+
+/* The guest-visible clique: NVIDIA's vendor capability in config space */
+static void assert_p2p_cap(QTestState *qts, int slot, uint8_t clique)
+{
+    QPCIBus *bus = qpci_new_pc(qts, NULL);
+    QPCIDevice *dev = qpci_device_find(bus, QPCI_DEVFN(slot, 0));
+    uint8_t pos;
+
+    g_assert_nonnull(dev);
+    pos = qpci_find_capability(dev, PCI_CAP_ID_VNDR, 0);
+    g_assert_cmphex(pos, !=, 0);
+    g_assert_cmphex(qpci_config_readb(dev, pos + 2), ==, 8);
+    g_assert_cmphex(qpci_config_readb(dev, pos + 3), ==, 'P');
+    g_assert_cmphex(qpci_config_readb(dev, pos + 4), ==, '2');
+    g_assert_cmphex(qpci_config_readb(dev, pos + 5), ==, 'P');
+    g_assert_cmphex(qpci_config_readb(dev, pos + 6), ==, clique << 3);
+    g_assert_cmphex(qpci_config_readb(dev, pos + 7), ==, 0);
+    g_free(dev);
+    qpci_free_pc(bus);
+}
+
+static void test_p2p_clique(void)
+{
+    QTestState *qts;
+    int clique;
+
+    if (nvsim2_skip_test()) {
+        return;
+    }
+    qts = qtest_init("-machine q35 -nodefaults "
+                     "-device nv-vgpu,id=gpu0,addr=04.0,parent=nvsim,"
+                     "mdev-type=nvsim-289,p2p-clique=5 "
+                     "-device nv-vgpu,id=gpu1,addr=05.0,parent=nvsim2,"
+                     "mdev-type=nvsim-289,p2p-clique=5");
+    g_assert_cmpint(query_vgpus(qts, "gpu1", &clique), ==, 2);
+    g_assert_cmpint(clique, ==, 5);
+    assert_p2p_cap(qts, 4, 5);
+    assert_p2p_cap(qts, 5, 5);
+    qtest_quit(qts);
+
+    assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
+                             "mdev-type=nvsim-289,p2p-clique=1",
+                             "nv-vgpu,id=gpu1,parent=nvsim2,"
+                             "mdev-type=nvsim-289,p2p-clique=2"),
+                        "nv-vgpu gpu0 (GRID P4-8C on nvsim) is alone in "
+                        "p2p-clique=1", NULL);
+    assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
+                             "mdev-type=nvsim-63,p2p-clique=1"),
+                        "p2p-clique=1 needs a 1:1 vGPU", "GRID P4-1Q");
+    assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
+                             "mdev-type=nvsim-289,p2p-clique=16"),
+                        "p2p-clique=16 is outside 0 to 15", NULL);
+
+    /* GPUs that the host shows without an NVLink between them */
+    sysfs_write(NVSIM "/nvlink_peers", "\n");
+    assert_devs_refused(DEVS("nv-vgpu,id=gpu0,parent=nvsim,"
+                             "mdev-type=nvsim-289,p2p-clique=1",
+                             "nv-vgpu,id=gpu1,parent=nvsim2,"
+                             "mdev-type=nvsim-289,p2p-clique=1"),
+                        "nv-vgpu gpu1 (GRID P4-8C on nvsim2) and nv-vgpu "
+                        "gpu0 (GRID P4-8C on nvsim) are both in "
+                        "p2p-clique=1, but GPUs nvsim2 and nvsim are not "
+                        "NVLink peers", NULL);
+    sysfs_write(NVSIM "/nvlink_peers", "nvsim2");
+}
+
+/* q35 with a root port to plug into, a QMP client and maybe VNC. */
+static QTestState *hotplug_vm(const char *extra)
+{
+    return qtest_initf("-machine q35 -nodefaults -global ICH9-LPC."
+                       "acpi-pci-hotplug-with-bridge-support=off "
+                       "-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,"
+                       "addr=06.0 -device pcie-root-port,id=rp1,bus=pcie.0,"
+                       "chassis=2,addr=07.0 %s",
+                       extra ? extra : "");
+}
+
+static void hotplug_add(QTestState *qts, const char *display)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
+                           "{ 'driver': 'nv-vgpu', 'id': 'gpu0', "
+                           "'bus': 'rp0', 'parent': 'nvsim', "
+                           "'mdev-type': 'nvsim-63', 'uuid': %s, "
+                           "'display': %s } }", UUID3, display);
+
+    if (qdict_haskey(rsp, "error")) {
+        g_error("device_add: %s", qdict_get_str(qdict_get_qdict(rsp,
+                                                                "error"),
+                                                "desc"));
+    }
+    qobject_unref(rsp);
+}
+
+/*
+ * device_del: with native PCIe hot-plug and no guest to power the slot on,
+ * the slot is off and the unplug completes at once (a system_reset, as
+ * other qtests use, would remove VFIO's reset handler during the reset).
+ */
+static void hotplug_del(QTestState *qts)
+{
+    qtest_qmp_device_del_send(qts, "gpu0");
+    qtest_qmp_eventwait(qts, "DEVICE_DELETED");
+    g_assert_true(mdev_wait_gone(UUID3));
+}
+
+static void test_hotplug(void)
+{
+    QTestState *qts;
+    QDict *rsp;
+    int clique, before, i;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    g_assert_false(mdev_exists(UUID3));
+    qts = hotplug_vm(NULL);
+    hotplug_add(qts, "auto");
+    g_assert_true(mdev_exists(UUID3));
+    g_assert_true(qtest_qom_get_bool(qts, "/machine/peripheral/gpu0",
+                                     "vgpu-created"));
+    g_assert_cmpint(query_vgpus(qts, "gpu0", &clique), ==, 1);
+    hotplug_del(qts);
+    g_assert_cmpint(query_vgpus(qts, "gpu0", &clique), ==, 0);
+
+    /* again with the same UUID */
+    hotplug_add(qts, "auto");
+    g_assert_true(mdev_exists(UUID3));
+
+    /* a second device may not take it, nor break the rules */
+    rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
+                    "{ 'driver': 'nv-vgpu', 'id': 'gpu1', 'bus': 'rp1', "
+                    "'parent': 'nvsim', 'mdev-type': 'nvsim-63', "
+                    "'uuid': %s } }",
+                    UUID3);
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"),
+                            "nv-vgpu gpu1 and nv-vgpu gpu0 (GRID P4-1Q on "
+                            "nvsim) are the same vGPU " UUID3));
+    qobject_unref(rsp);
+    before = mdev_count();
+    rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
+                    "{ 'driver': 'nv-vgpu', 'id': 'gpu1', 'bus': 'rp1', "
+                    "'parent': 'nvsim', 'mdev-type': 'nvsim-157' } }");
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"),
+                            "nv-vgpu gpu1 (GRID P4-1B on nvsim) and nv-vgpu "
+                            "gpu0 (GRID P4-1Q on nvsim) are vGPUs of board "
+                            "P4 series B"));
+    qobject_unref(rsp);
+    /* the refused device's vGPU was created, and is removed again */
+    for (i = 0; i < 1000 && mdev_count() != before; i++) {
+        qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(mdev_count(), ==, before);
+    g_assert_cmpint(query_vgpus(qts, "gpu0", &clique), ==, 1);
+
+    hotplug_del(qts);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+    qtest_quit(qts);
+}
+
+/* Unplugging the vGPU whose console a VNC client is watching. */
+static void test_hotplug_vnc(void)
+{
+    const char *client = g_getenv("VGPU_VNC_CLIENT");
+    g_autofree char *dir = NULL, *sock = NULL, *server = NULL;
+    g_autofree char *vnc = NULL, *line = NULL;
+    g_autoptr(GIOChannel) ch = NULL;
+    const char *argv[6];
+    QTestState *qts;
+    GPid pid;
+    int out, status;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    if (!client || !g_file_test(client, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_test_skip("needs VGPU_VNC_CLIENT (make vnc-client)");
+        return;
+    }
+    dir = g_dir_make_tmp("nv-vgpu-hotplug-XXXXXX", NULL);
+    sock = g_strdup_printf("%s/vnc.sock", dir);
+    vnc = g_strdup_printf("-vnc unix:%s", sock);
+    qts = hotplug_vm(vnc);
+    hotplug_add(qts, "on");
+
+    server = g_strdup_printf("unix:%s", sock);
+    argv[0] = client;
+    argv[1] = "--watch";
+    argv[2] = "--timeout-ms";
+    argv[3] = "60000";
+    argv[4] = server;
+    argv[5] = NULL;
+    g_assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
+                                           G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                           NULL, &pid, NULL, &out, NULL,
+                                           NULL));
+    ch = g_io_channel_unix_new(out);
+    g_io_channel_set_close_on_unref(ch, true);
+    g_assert_cmpint(g_io_channel_read_line(ch, &line, NULL, NULL, NULL), ==,
+                    G_IO_STATUS_NORMAL);
+    g_assert_true(g_str_has_prefix(line, "ready "));
+
+    hotplug_del(qts);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+    qtest_quit(qts);
+    /* the client sees the server go and ends */
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_spawn_close_pid(pid);
+    unlink(sock);
+    rmdir(dir);
+}
+
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1004,5 +1414,11 @@ int main(int argc, char **argv)
     qtest_add_func("/nv-vgpu/nvsim/query-whole", test_nvsim_query_whole);
     qtest_add_func("/nv-vgpu/nvsim/numa-memory-policy",
                    test_nvsim_numa_memory_policy);
+    qtest_add_func("/nv-vgpu/nvsim/multi/same-vgpu", test_multi_same_vgpu);
+    qtest_add_func("/nv-vgpu/nvsim/multi/rules", test_multi_rules);
+    qtest_add_func("/nv-vgpu/nvsim/multi/p2p-clique", test_p2p_clique);
+    qtest_add_func("/nv-vgpu/nvsim/hotplug/plug-unplug-replug", test_hotplug);
+    qtest_add_func("/nv-vgpu/nvsim/hotplug/unplug-with-vnc",
+                   test_hotplug_vnc);
     return g_test_run();
 }

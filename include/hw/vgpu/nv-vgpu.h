@@ -17,6 +17,13 @@
 #define TYPE_NV_VGPU "nv-vgpu"
 
 
+/* multi-vgpu=: how strictly a VM's vGPUs are checked, strictest first */
+typedef enum {
+    VGPU_MULTI_FULL,        /* 1:1 profiles only (vGPU 8.0) */
+    VGPU_MULTI_FRACTIONAL,  /* any size, same board and series: default */
+    VGPU_MULTI_ANY,         /* only the same vGPU twice is refused */
+} VgpuMultiRules;
+
 OBJECT_DECLARE_TYPE(NvVgpuState, NvVgpuClass, NV_VGPU)
 
 struct NvVgpuState {
@@ -37,6 +44,9 @@ struct NvVgpuState {
     char *params_str;           /* vgpu-params */
     OnOffAuto frame_rate_limiter; /* frame-rate-limiter */
     bool ramfb;                 /* ramfb: the VM's boot display */
+    char *multi_rules_str;      /* multi-vgpu */
+    int32_t p2p_clique;         /* p2p-clique, -1: none */
+    bool create_with_bql;       /* x-create-with-bql, for benchmarks */
 
     VgpuHost host;
     VgpuDisplay display;
@@ -44,6 +54,7 @@ struct NvVgpuState {
     VgpuLocality locality;
     GStrv params;               /* "key=value" asked for, in order */
     VgpuDriverMatch driver_match;
+    VgpuMultiRules multi_rules;
     char *migration_idstr;      /* of the descriptor's savevm handlers */
     uint32_t migrated_xres;     /* the guest's monitor, in the stream */
     uint32_t migrated_yres;
@@ -56,6 +67,7 @@ struct NvVgpuClass {
 
     DeviceRealize parent_realize;
     DeviceUnrealize parent_unrealize;
+    void (*parent_reset)(DeviceState *dev);
 };
 
 #endif

@@ -529,6 +529,11 @@ static void test_types(void)
 	ok(access(PARENT, F_OK) == 0, "parent %s exists", PARENT);
 	ok(!sysfs_read(PARENT "/driver_version", buf, sizeof(buf)) &&
 	   !strcmp(buf, "550.127.05"), "parent driver_version is 550.127.05");
+	if (access(PARENT2, F_OK))
+		ok(!sysfs_read(PARENT "/nvlink_peers", buf, sizeof(buf)) &&
+		   !*buf && sysfs_write(PARENT "/nvlink_peers", "nvsim2") ==
+		   -EINVAL && sysfs_write(PARENT "/nvlink_peers", "nvsim") ==
+		   -EINVAL, "nvlink_peers empty alone, no peer can be named");
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		snprintf(p, sizeof(p), TYPES "/nvsim-%d/name", t[i].num);
@@ -2048,6 +2053,20 @@ static void test_parent2(void)
 	   !sysfs_read(PARENT2 "/driver_version", v2, sizeof(v2)) && *v2 &&
 	   !strcmp(v1, "550.127.05"),
 	   "nvsim2 driver_version %s, nvsim keeps %s", v2, v1);
+	ok(!sysfs_read(PARENT "/nvlink_peers", a1, sizeof(a1)) &&
+	   !strcmp(a1, "nvsim2") &&
+	   !sysfs_read(PARENT2 "/nvlink_peers", a2, sizeof(a2)) &&
+	   !strcmp(a2, "nvsim"), "the two parents are NVLink peers");
+	ok(sysfs_write(PARENT "/nvlink_peers", "nvsim3") == -EINVAL &&
+	   sysfs_write(PARENT "/nvlink_peers", "nvsim") == -EINVAL &&
+	   !sysfs_write(PARENT "/nvlink_peers", "\n") &&
+	   !sysfs_read(PARENT "/nvlink_peers", a1, sizeof(a1)) && !*a1 &&
+	   !sysfs_read(PARENT2 "/nvlink_peers", a2, sizeof(a2)) &&
+	   !strcmp(a2, "nvsim") &&
+	   !sysfs_write(PARENT "/nvlink_peers", "nvsim2\n") &&
+	   !sysfs_read(PARENT "/nvlink_peers", a1, sizeof(a1)) &&
+	   !strcmp(a1, "nvsim2"),
+	   "nvlink_peers refuses unknown and own names, empties, is restored");
 	differ = !same_major(v1, v2);
 
 	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
