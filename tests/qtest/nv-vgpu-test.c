@@ -591,10 +591,12 @@ static void test_nvsim_health_defaults(void)
     if (nvsim_skip_test()) {
         return;
     }
+    /* two series in one VM: NVIDIA's rules need lifting for that */
     qts = qtest_init("-machine pc -nodefaults -device nv-vgpu,id=gpu0,"
-                     "bus=pci.0,addr=05.0,parent=nvsim,mdev-type=nvsim-157 "
-                     "-device nv-vgpu,id=gpu1,bus=pci.0,addr=06.0,"
-                     "parent=nvsim,mdev-type=nvsim-63");
+                     "bus=pci.0,addr=05.0,parent=nvsim,mdev-type=nvsim-157,"
+                     "multi-vgpu=any -device nv-vgpu,id=gpu1,bus=pci.0,"
+                     "addr=06.0,parent=nvsim,mdev-type=nvsim-63,"
+                     "multi-vgpu=any");
     uuid = qom_get_str(qts, "vgpu-uuid");
 
     mdev_attr_write(uuid, "nvsim/inject_irq", "req");
