@@ -235,7 +235,8 @@ bool vgpu_descriptor_compare(const VgpuDescriptor *src,
     }
 
     /* The firmware's picture needs a boot display to go to. */
-    if (ok && src->has_boot_display && src->boot_display && !mine->boot_display) {
+    if (ok && src->has_boot_display && src->boot_display &&
+        !mine->boot_display) {
         failed = "boot-display";
         error_setg(errp, "boot display: the source has ramfb=on, this vGPU "
                    "ramfb=off; start the destination with ramfb=on");

@@ -179,7 +179,6 @@ static bool vgpu_ramfb_map(VgpuRamfb *r, const VgpuRamfbConfig *cfg,
     }
     f.data = (uint8_t *)memory_region_get_ram_ptr(sec.mr) +
              sec.offset_within_region;
-    f.data_size = len;
     r->mr = sec.mr;
     r->frame = f;
     return true;

@@ -3,8 +3,9 @@
  * screendump and a real VNC client see it, for region and dma-buf
  * planes, with bad planes (and how often they are warned about), several
  * vGPUs, the EDID the guest sees, the frame-rate cap, and vGPUs that
- * lack features (EDID, error irq) or put their plane past num_regions.  Runs in the test host (tests/vgpu-host); skips
- * where nvsim is not loaded.
+ * lack features (EDID, error irq) or put their plane past num_regions,
+ * and the boot display (ramfb=on).  Runs in the test host
+ * (tests/vgpu-host); skips where nvsim is not loaded.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

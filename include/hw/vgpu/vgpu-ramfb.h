@@ -36,9 +36,9 @@ bool vgpu_ramfb_geometry(const VgpuRamfbConfig *cfg, uint32_t max_width,
                          uint64_t *addr, Error **errp);
 
 /*
- * May a device (@hotplugged or not) have the VM's boot display?  One device per VM
- * can, and only one that is there when the machine starts (the firmware
- * looks for it at boot).
+ * May a device (@hotplugged or not) have the VM's boot display?  One
+ * device per VM can, and only one that is there when the machine starts
+ * (the firmware looks for it at boot).
  */
 bool vgpu_ramfb_check(bool hotplugged, Error **errp);
 
