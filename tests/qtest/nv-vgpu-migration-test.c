@@ -522,10 +522,23 @@ static void test_two_vgpus(const void *opaque)
  * Suspend to a file and resume, onto a vGPU that QEMU creates after the
  * old one was destroyed (virsh save / restore).
  */
+/* Save the paused @src to @uri (file:), then end it and its mdev @ua */
+static void save_and_quit(Vm *src, const char *uri, const char *ua)
+{
+    g_autofree char *status = NULL;
+
+    qtest_qmp_assert_success(src->qts, "{ 'execute': 'stop' }");
+    migrate(src->qts, uri, 0);
+    status = wait_migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "completed");
+    vm_quit(src);
+    nvsim_remove(ua);
+}
+
 static void test_save_restore(void)
 {
     g_autofree char *ua = NULL, *uri = NULL, *file = NULL;
-    g_autofree char *status = NULL, *extra = NULL, *uuid = NULL;
+    g_autofree char *extra = NULL, *uuid = NULL;
     g_autofree char *dir = g_dir_make_tmp("nv-vgpu-save-XXXXXX", NULL);
     GpuSnapshot before[1];
     Gpu modes;
@@ -541,12 +554,7 @@ static void test_save_restore(void)
     modes = src->gpu[0];
     file = g_strdup_printf("%s/vm.state", dir);
     uri = g_strdup_printf("file:%s", file);
-    qtest_qmp_assert_success(src->qts, "{ 'execute': 'stop' }");
-    migrate(src->qts, uri, 0);
-    status = wait_migration_end(src->qts);
-    g_assert_cmpstr(status, ==, "completed");
-    vm_quit(src);
-    nvsim_remove(ua);
+    save_and_quit(src, uri, ua);
 
     /* a new vGPU of the same type, made by the restoring QEMU */
     mdevs = mdev_count();
@@ -866,17 +874,11 @@ static void save_to_file(const char *file, GpuSnapshot *before, Gpu *modes)
 {
     g_autofree char *ua = mdev_with_plane("region");
     g_autofree char *uri = g_strdup_printf("file:%s", file);
-    g_autofree char *status = NULL;
     Vm *src = source_start(&ua, 1, "");
 
     snapshot(&src->gpu[0], before);
     *modes = src->gpu[0];
-    qtest_qmp_assert_success(src->qts, "{ 'execute': 'stop' }");
-    migrate(src->qts, uri, 0);
-    status = wait_migration_end(src->qts);
-    g_assert_cmpstr(status, ==, "completed");
-    vm_quit(src);
-    nvsim_remove(ua);
+    save_and_quit(src, uri, ua);
 }
 
 /*
@@ -925,7 +927,7 @@ static void assert_restore_fails(const char *file, const char *want)
 static void test_ramfb(void)
 {
     g_autofree char *ua = NULL, *uri = NULL, *file = NULL;
-    g_autofree char *status = NULL, *extra = NULL;
+    g_autofree char *extra = NULL;
     g_autofree char *dir = g_dir_make_tmp("nv-vgpu-ramfb-XXXXXX", NULL);
     Ramfb r = { .fb = RAMFB_FB, .width = 800, .height = 600 };
     QDict *rsp;
@@ -947,12 +949,7 @@ static void test_ramfb(void)
 
     file = g_strdup_printf("%s/vm.state", dir);
     uri = g_strdup_printf("file:%s", file);
-    qtest_qmp_assert_success(src->qts, "{ 'execute': 'stop' }");
-    migrate(src->qts, uri, 0);
-    status = wait_migration_end(src->qts);
-    g_assert_cmpstr(status, ==, "completed");
-    vm_quit(src);
-    nvsim_remove(ua);
+    save_and_quit(src, uri, ua);
 
     restore_fails_on(file, "nv-vgpu,id=gpu0,addr=04.0,parent=nvsim,"
                      "mdev-type=nvsim-63",
