@@ -199,12 +199,15 @@ def domain_xml(name, mdev_uuid, qtest=None, as_root=False, vnc_port=None,
                     "      </qemu:frontend>\n"
                     "    </qemu:device>\n"
                     "  </qemu:override>\n")
+    # With no disk SeaBIOS ends on "No bootable device." and, by default,
+    # reboots a minute later; the boot display tests want it to stay.
+    bios = "<bios rebootTimeout='-1'/>" if ramfb else ''
     return ("<domain type='qemu' "
             "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
             "  <name>%s</name>\n"
             "  <memory unit='MiB'>128</memory>\n"
             "  <vcpu>1</vcpu>\n"
-            "  <os><type arch='x86_64' machine='q35'>hvm</type></os>\n"
+            "  <os><type arch='x86_64' machine='q35'>hvm</type>%s</os>\n"
             "  <devices>\n"
             "    <emulator>%s</emulator>\n"
             "    <controller type='usb' model='none'/>\n"
@@ -214,5 +217,5 @@ def domain_xml(name, mdev_uuid, qtest=None, as_root=False, vnc_port=None,
             "    <memballoon model='none'/>\n"
             "  </devices>\n"
             "%s%s%s"
-            "</domain>\n" % (name, QEMU, graphics, dev, seclabel, cmdline,
-                             override))
+            "</domain>\n" % (name, bios, QEMU, graphics, dev, seclabel,
+                             cmdline, override))
