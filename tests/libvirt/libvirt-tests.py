@@ -222,11 +222,15 @@ def qtest_path(tag):
     return '%s/%s.qtest' % (lh.SOCKDIR, tag)
 
 
-def define_start(daemon, name, xml):
+def define(daemon, name, xml):
     path = '%s/%s.xml' % (lh.BASE, name)
     with open(path, 'w') as f:
         f.write(xml)
     daemon.virsh('define', path)
+
+
+def define_start(daemon, name, xml):
+    define(daemon, name, xml)
     out = daemon.virsh('start', name, check=False)
     check(out.returncode == 0, 'virsh start %s: %s%s\n%s' % (
         name, out.stdout, out.stderr, daemon.qemu_log(name)[-3000:]))
@@ -539,10 +543,7 @@ def main():
                     'vgpu-bad-created', None, hostdev=False, as_root=True,
                     extra_args=['-device', 'nv-vgpu,id=gpu0,parent=nvsim,'
                                 'mdev-type=%s,console-fps=1000' % TYPE_1Q]))):
-            path = '%s/%s.xml' % (lh.BASE, name)
-            with open(path, 'w') as f:
-                f.write(xml)
-            d1.virsh('define', path)
+            define(d1, name, xml)
             out = d1.virsh('start', name, check=False)
             err = ' '.join((out.stdout + out.stderr).split())
             check(out.returncode != 0, 'virsh start %s worked' % name)
