@@ -539,6 +539,8 @@ typedef enum {
     NV_VGPU_CONSOLE_POLLS,
     NV_VGPU_CONSOLE_TILES,
     NV_VGPU_CONSOLE_BAD_FRAMES,
+    NV_VGPU_CONSOLE_CAPPED,
+    NV_VGPU_CONSOLE_EARLY_POLLS,
 } NvVgpuNumber;
 
 static void nv_vgpu_get_number(Object *obj, Visitor *v, const char *name,
@@ -569,6 +571,12 @@ static void nv_vgpu_get_number(Object *obj, Visitor *v, const char *name,
         break;
     case NV_VGPU_CONSOLE_BAD_FRAMES:
         value = d->bad_frames;
+        break;
+    case NV_VGPU_CONSOLE_CAPPED:
+        value = d->capped;
+        break;
+    case NV_VGPU_CONSOLE_EARLY_POLLS:
+        value = d->early_polls;
         break;
     }
     visit_type_uint64(v, name, &value, errp);
@@ -651,6 +659,12 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
           "for tests)" },
         { "x-console-bad-frames", NV_VGPU_CONSOLE_BAD_FRAMES,
           "Head 0 frames dropped as invalid so far (read-only, for tests)" },
+        { "x-console-capped", NV_VGPU_CONSOLE_CAPPED,
+          "Display refreshes that console-fps held back to the next slot "
+          "so far (read-only, for tests)" },
+        { "x-console-early-polls", NV_VGPU_CONSOLE_EARLY_POLLS,
+          "Head 0 polls allowed before the next slot because the screen "
+          "had been static (read-only, for tests)" },
     };
     size_t i;
 

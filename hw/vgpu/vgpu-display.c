@@ -12,7 +12,10 @@
  * polled at most console-fps times a second, only when a display client
  * refreshes the console (VNC does not while no client is connected), and
  * a frame that did not change costs a compare and no update; no display
- * client can make it poll faster.  Nothing the driver reports is trusted;
+ * client can make it poll faster (a static screen: one extra poll a slot,
+ * so that a change after an idle spell is shown at once).  A refresh the
+ * cap turns away arms a timer for the next slot, so that the frame is not
+ * lost and VNC does not take the screen for idle.  Nothing the driver reports is trusted;
  * a bad frame is dropped, with rate-limited warnings.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -363,6 +366,39 @@ static void vgpu_display_head_off(VgpuDisplay *d)
     vgpu_display_blank(d);
 }
 
+/*
+ * May a display refresh at @now poll the plane?  The cap allows one poll
+ * per slot of min_interval_ns.  A refresh it turns away must not lose the
+ * frame: VNC takes a refresh that brings nothing for an idle screen and
+ * backs off, so a 10 Hz change would reach its clients at 6 frames/s.
+ * The refresh arms a timer for the next slot instead, which polls then
+ * and leaves the damage for the display's next refresh to send.
+ *
+ * A change on a screen that was static for a slot need not wait for the
+ * next slot: one extra poll per slot is allowed then, so a static screen
+ * costs at most two compares per slot and a changing one stays at the cap.
+ */
+static bool vgpu_display_may_poll(VgpuDisplay *d, int64_t now)
+{
+    if (!d->polls || now - d->last_poll_ns >= d->min_interval_ns) {
+        d->last_poll_ns = now;
+        d->early_poll = false;
+        return true;
+    }
+    if (!d->early_poll && now - d->last_frame_ns >= d->min_interval_ns) {
+        d->early_poll = true;
+        d->early_polls++;
+        return true;
+    }
+    d->capped++;
+    if (!timer_pending(d->redraw_timer)) {
+        timer_mod_ns(d->redraw_timer, d->last_poll_ns + d->min_interval_ns);
+    }
+    trace_vgpu_display_capped(d->vbasedev->name,
+                              d->last_poll_ns + d->min_interval_ns - now);
+    return false;
+}
+
 static void vgpu_display_gfx_update(void *opaque)
 {
     VgpuDisplay *d = opaque;
@@ -376,11 +412,12 @@ static void vgpu_display_gfx_update(void *opaque)
     Error *err = NULL;
     bool ok;
 
-    /* Display clients refresh at their own rate; we cap it. */
-    if (d->polls && now - d->last_poll_ns < d->min_interval_ns) {
+    uint64_t tiles = d->tiles;
+    bool blank = d->blank;
+
+    if (!vgpu_display_may_poll(d, now)) {
         return;
     }
-    d->last_poll_ns = now;
     d->polls++;
     timer_del(d->redraw_timer);
 
@@ -396,6 +433,9 @@ static void vgpu_display_gfx_update(void *opaque)
         d->shown_width = d->shown_height = d->shown_format = 0;
         vgpu_display_head_off(d);
         vgpu_display_spell_end(d);
+        if (d->tiles != tiles || blank != d->blank) {
+            d->last_frame_ns = now;
+        }
         return;
     }
 
@@ -418,6 +458,9 @@ static void vgpu_display_gfx_update(void *opaque)
     d->blank = false;
     vgpu_display_count_frame(d, &plane, now);
     vgpu_display_spell_end(d);
+    if (d->tiles != tiles || blank || d->use_gl) {
+        d->last_frame_ns = now;
+    }
 }
 
 static void vgpu_display_redraw(void *opaque)

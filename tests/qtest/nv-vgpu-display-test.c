@@ -969,7 +969,7 @@ static void test_frame_cap_storm(const void *opaque)
 
 /*
  * No display client, no polling; screendumps in a burst are capped at
- * console-fps.
+ * console-fps (two polls a slot on a static screen).
  */
 static void test_frame_cap(void)
 {
@@ -1003,7 +1003,150 @@ static void test_frame_cap(void)
     secs = (g_get_monotonic_time() - start) / 1e6;
     polls = console_counter(g, "x-console-polls");
     g_assert_cmpuint(polls, >=, 1);
-    g_assert_cmpuint(polls, <=, 1 + (uint64_t)(secs * 5) + 1);
+    /* a static screen: at most one extra poll per slot */
+    g_assert_cmpuint(polls, <=, 2 * (1 + (uint64_t)(secs * 5)) + 1);
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/* One screendump of gpu0, through the console's refresh */
+static void screendump_null(Vm *vm)
+{
+    QDict *rsp = qtest_qmp(vm->qts, "{ 'execute': 'screendump', "
+                           "'arguments': { 'filename': '/dev/null', "
+                           "'device': 'gpu0' } }");
+
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+}
+
+/*
+ * The cap and idle screens, refreshed by screendumps at console-fps=1
+ * (slots of a second): a change on a screen that was static for a slot
+ * is shown at once, by an extra poll; a second change in the same slot
+ * is held back, but not lost: a timer shows it when the slot ends,
+ * although nothing refreshes the console again.
+ */
+static void test_frame_cap_slots(void)
+{
+    g_autofree char *uuid = NULL;
+    uint64_t tiles, polls, early, capped;
+    Gpu *g;
+    Vm *vm;
+    int i;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    uuid = mdev_with_plane("region");
+    vm = vm_start(&uuid, 1, "console-fps=1", NULL, NULL, true);
+    g = &vm->gpu[0];
+    gpu_set_mode(g, 320, 256, FMT_XRGB8888, 0, 0);
+    gpu_draw(g, 7);
+    screendump_null(vm);                /* slot 1: the first frame */
+    g_usleep(1100 * 1000);              /* past slot 1 */
+    screendump_null(vm);                /* slot 2 starts: a static poll */
+    polls = console_counter(g, "x-console-polls");
+    tiles = console_counter(g, "x-console-tiles");
+    g_assert_cmpuint(polls, ==, 2);
+    g_assert_cmpuint(console_counter(g, "x-console-early-polls"), ==, 0);
+
+    /* the screen was static for a slot: this change is shown at once */
+    qtest_memset(vm->qts, g->fb, 0x11, TILE * 4);
+    screendump_null(vm);
+    early = console_counter(g, "x-console-early-polls");
+    g_assert_cmpuint(early, ==, 1);
+    g_assert_cmpuint(console_counter(g, "x-console-polls"), ==, polls + 1);
+    g_assert_cmpuint(console_counter(g, "x-console-tiles"), ==, tiles + 1);
+    capped = console_counter(g, "x-console-capped");
+
+    /* a frame was just shown: the next change waits for the slot's end */
+    qtest_memset(vm->qts, g->fb + 2 * TILE * 4, 0x22, TILE * 4);
+    screendump_null(vm);
+    g_assert_cmpuint(console_counter(g, "x-console-capped"), ==, capped + 1);
+    g_assert_cmpuint(console_counter(g, "x-console-early-polls"), ==, early);
+    g_assert_cmpuint(console_counter(g, "x-console-tiles"), ==, tiles + 1);
+    /* ... and is shown then, with no refresh asking for it */
+    for (i = 0; i < 500; i++) {
+        if (console_counter(g, "x-console-tiles") > tiles + 1) {
+            break;
+        }
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpuint(console_counter(g, "x-console-tiles"), ==, tiles + 2);
+    g_assert_cmpuint(console_counter(g, "x-console-polls"), ==, polls + 2);
+    vm_quit(vm);
+    nvsim_remove(uuid);
+}
+
+/*
+ * With a VNC client at the default cap (10 frames/s), a change every
+ * 100 ms reaches the console as (nearly) every change: refreshes the cap
+ * turns away must not make VNC back off.  Each change rewrites one band
+ * of tiles (10 tiles at 640 pixels), so tiles/10 counts changes shown.
+ */
+static void test_frame_delivery(void)
+{
+    const char *client = vnc_client();
+    g_autofree char *uuid = NULL;
+    g_autofree char *server = NULL;
+    const char *argv[8];
+    uint64_t tiles, capped;
+    const int changes = 20;
+    gint64 next;
+    GPid pid;
+    int i = 0, status;
+    Gpu *g;
+    Vm *vm;
+
+    if (nvsim_skip_test() || !client) {
+        return;
+    }
+    uuid = mdev_with_plane("region");
+    vm = vm_start(&uuid, 1, "display=on", NULL, NULL, true);
+    g = &vm->gpu[0];
+    gpu_set_mode(g, 640, 480, FMT_XRGB8888, 0, 0);
+    gpu_draw(g, 3);
+
+    server = g_strdup_printf("unix:%s", vm->vnc);
+    argv[i++] = client;
+    argv[i++] = "--watch";
+    argv[i++] = "--quiet-ms";
+    argv[i++] = "60000";
+    argv[i++] = "--timeout-ms";
+    argv[i++] = "60000";
+    argv[i++] = server;
+    argv[i] = NULL;
+    g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD |
+                                G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                                &pid, NULL));
+    g_assert_cmpint(console_clients_wait(vm, 1), ==, 1);
+    g_usleep(500 * 1000);               /* the first full frame */
+    tiles = console_counter(g, "x-console-tiles");
+    capped = console_counter(g, "x-console-capped");
+    next = g_get_monotonic_time();
+    for (i = 0; i < changes; i++) {
+        qtest_memset(vm->qts, g->fb + 2 * TILE * g->stride, 0x20 + i,
+                     TILE * g->stride);
+        next += 100 * 1000;
+        if (next > g_get_monotonic_time()) {
+            g_usleep(next - g_get_monotonic_time());
+        }
+    }
+    g_usleep(300 * 1000);               /* the last change's slot */
+    tiles = console_counter(g, "x-console-tiles") - tiles;
+    capped = console_counter(g, "x-console-capped") - capped;
+    g_test_message("%d changes 100 ms apart at console-fps=10: %" PRIu64
+                   " tiles shown (10 a change), %" PRIu64 " refreshes "
+                   "held back", changes, tiles, capped);
+    kill(pid, SIGTERM);
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_spawn_close_pid(pid);
+    /* VNC refreshes faster than the cap: some were held back */
+    g_assert_cmpuint(capped, >=, 1);
+    g_assert_cmpuint(tiles, >=, 10 * (changes * 9 / 10));
+    g_assert_cmpuint(tiles, <=, 10 * changes);
     vm_quit(vm);
     nvsim_remove(uuid);
 }
@@ -1243,6 +1386,8 @@ int main(int argc, char **argv)
     qtest_add_func("/nv-vgpu/display/edid-ignores-vnc",
                    test_edid_ignores_vnc);
     qtest_add_func("/nv-vgpu/display/frame-cap", test_frame_cap);
+    qtest_add_func("/nv-vgpu/display/frame-cap-slots", test_frame_cap_slots);
+    qtest_add_func("/nv-vgpu/display/frame-delivery", test_frame_delivery);
     qtest_add_data_func("/nv-vgpu/display/region/frame-cap-storm", "region",
                         test_frame_cap_storm);
     qtest_add_data_func("/nv-vgpu/display/dmabuf/frame-cap-storm", "dmabuf",

@@ -40,8 +40,10 @@ typedef struct VgpuDisplay {
     uint32_t max_width;         /* largest plane shown: the profile's */
     uint32_t max_height;
     int64_t min_interval_ns;    /* 1 s / console-fps */
-    int64_t last_poll_ns;
-    /* An invalidate the cap held back: redraw when the cap allows */
+    int64_t last_poll_ns;       /* start of the current slot */
+    int64_t last_frame_ns;      /* the last poll that changed the picture */
+    bool early_poll;            /* this slot's extra poll after idle used */
+    /* A refresh or invalidate the cap held back: poll at the next slot */
     QEMUTimer *redraw_timer;
 
     /* Region planes: the mapped region and its shadow */
@@ -86,6 +88,8 @@ typedef struct VgpuDisplay {
     uint64_t polls;             /* plane queries */
     uint64_t tiles;             /* tiles copied and reported */
     uint64_t bad_frames;        /* frames dropped as invalid */
+    uint64_t capped;            /* refreshes the cap turned away */
+    uint64_t early_polls;       /* polls allowed early, after idle */
 } VgpuDisplay;
 
 /*
