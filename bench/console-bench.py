@@ -412,25 +412,29 @@ class Qemu:
 
 
 class BandDrawer:
-    """Rewrite the band BAND_HZ times a second, a new value each time."""
+    """Rewrite the band hz times a second, a new value each time."""
 
-    def __init__(self, vm):
+    def __init__(self, vm, hz=BAND_HZ):
         self.vm = vm
+        self.hz = hz
         self.stop_ev = threading.Event()
         self.error = None
         self.frames = 0
         self.late = 0
+        self.written = {}               # value -> monotonic ns of its write
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
 
     def run(self):
-        period = 1.0 / BAND_HZ
+        period = 1.0 / self.hz
         nxt = time.monotonic()
         value = 0x10
         try:
             while not self.stop_ev.is_set():
                 value = value % 0xF0 + 1          # never the last one
+                t = time.monotonic_ns()
                 self.vm.draw_band(value)
+                self.written[value] = t
                 self.frames += 1
                 nxt += period
                 delay = nxt - time.monotonic()
@@ -464,6 +468,7 @@ class VncClient:
         self.lines = queue.Queue()
         self.rects = 0
         self.rect_px = 0
+        self.updates = 0                # FramebufferUpdates with rects
         self.size = None
         self.err = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -476,6 +481,9 @@ class VncClient:
             if w and w[0] == "rect":
                 self.rects += 1
                 self.rect_px += int(w[3]) * int(w[4])
+                continue
+            if w and w[0] == "update":
+                self.updates += 1
                 continue
             if len(w) == 2 and w[0] in ("ready", "resize"):
                 self.size = tuple(int(x) for x in w[1].split("x"))
@@ -533,14 +541,29 @@ class VncClient:
 # Measurements
 
 class Sample:
-    def __init__(self, vm, client=None):
+    """QEMU's CPU time and counters at one end of a window.
+
+    The counters are QMP commands, which cost QEMU CPU time (only
+    nv-vgpu has them): they are read before the window's start and after
+    its end, so that the window charges nv-vgpu for no QMP work that
+    upstream does not do."""
+
+    def __init__(self, vm, client=None, end=False):
+        if not end:
+            self._counters(vm, client)
         self.t = time.monotonic()
         self.ticks = proc_cpu_ticks(vm.pid)
         self.sys_busy, self.sys_idle = system_busy_idle()
+        if end:
+            self._counters(vm, client)
+
+    def _counters(self, vm, client):
         self.polls = vm.counter("x-console-polls")
         self.tiles = vm.counter("x-console-tiles")
+        self.capped = vm.counter("x-console-capped")
         self.rects = client.rects if client else 0
         self.rect_px = client.rect_px if client else 0
+        self.updates = client.updates if client else 0
 
 
 class Window:
@@ -557,6 +580,9 @@ class Window:
         self.tiles = None if a.tiles is None else (b.tiles - a.tiles) / dt
         self.polls_total = b.polls
         self.vnc_mpx = (b.rect_px - a.rect_px) / dt / 1e6
+        self.updates = (b.updates - a.updates) / dt
+        self.capped = None if a.capped is None else (b.capped -
+                                                      a.capped) / dt
         self.rss = proc_status(vm.pid).get("VmRSS", 0) / 1024.0
 
 
@@ -566,7 +592,7 @@ def measure(vm, warmup, seconds, client=None):
     a = Sample(vm, client)
     time.sleep(seconds)
     vm.check_alive("in a measured window")
-    b = Sample(vm, client)
+    b = Sample(vm, client, end=True)
     return Window(a, b, vm)
 
 
@@ -694,6 +720,134 @@ def bench_one(args, cfg, res, uuid, tmp, do_latency):
     warn = [line for line in vm.stderr_tail(50).splitlines() if line.strip()]
     r["stderr"] = warn
     return r
+
+
+# ---------------------------------------------------------------------------
+# Frames delivered: caps x change rates
+
+RATE_CAPS = (5, 10, 30)
+RATE_HZ = (5, 10, 30)
+RATE_PROBE_X = 100                      # the pixel the client watches
+
+
+def rate_configs():
+    """upstream (no cap: the reference) and nv-vgpu at each cap."""
+    out = [Config("upstream", "upstream vfio-pci", "vfio-pci", "region")]
+    for cap in RATE_CAPS:
+        out.append(Config("nv-cap%d" % cap, "nv-vgpu cap %d" % cap,
+                          "nv-vgpu", "region",
+                          None if cap == 10 else cap))
+    return out
+
+
+def rate_window(args, vm, cl, hz):
+    """Change the band hz times a second; what the client saw of it."""
+    d = BandDrawer(vm, hz)
+    try:
+        time.sleep(args.rate_warmup)
+        while not cl.lines.empty():     # what came before the window
+            cl.lines.get()
+        a = Sample(vm, cl)
+        t_end = time.monotonic() + args.rate_window
+        seen, lat = 0, []
+        while True:
+            left = t_end - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                _, line = cl.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                raise BenchError("VNC client ended: %s" %
+                                 " / ".join(cl.err[-3:]))
+            w = line.split()
+            if len(w) != 3 or w[0] != "pixel":
+                continue
+            value = int(w[2], 16) & 0xFF
+            t_write = d.written.get(value)
+            seen += 1
+            if t_write is not None:
+                lat.append((int(w[1]) - t_write) / 1e6)
+        b = Sample(vm, cl, end=True)
+    finally:
+        d.stop()
+    win = Window(a, b, vm)
+    return {"fps": seen / win.wall, "lat": lat, "cpu": win.cpu,
+            "capped": win.capped, "late": d.late}
+
+
+def bench_rates(args, cfg, uuid, tmp):
+    width, height = RESOLUTIONS["1080p"]
+    r = {"error": None, "rates": {}}
+    vm = None
+    try:
+        vm = Qemu(args, cfg, uuid, tmp)
+        vm.setup_pci()
+        vm.set_mode(width, height)
+        vm.fill(FILL)
+        cl = VncClient(args, vm, ["--pixel", "%d,%d" % (RATE_PROBE_X,
+                                                        BAND_Y + 3)])
+        try:
+            cl.expect("ready", 120)
+            cl.expect("initial", 30)
+            for hz in RATE_HZ:
+                r["rates"][hz] = rate_window(args, vm, cl, hz)
+                x = r["rates"][hz]
+                log("%s at %d Hz: %.1f frames/s, median latency %s ms" % (
+                    cfg.key, hz, x["fps"],
+                    "%.0f" % statistics.median(x["lat"]) if x["lat"]
+                    else "-"))
+        finally:
+            cl.close()
+    except BenchError as e:
+        r["error"] = str(e)
+        log("%s rates: %s" % (cfg.key, e))
+    finally:
+        if vm:
+            vm.quit()
+    return r
+
+
+def report_rates(args, rates):
+    P = print
+    P()
+    P("== 5. Frames/s the VNC client sees of a band changed at 5, 10, 30 Hz "
+      "(1080p, window %g s),\n   and the median latency from the write to "
+      "the client (ms) ==" % args.rate_window)
+    P("   %-24s%s" % ("", "".join(("%d Hz" % hz).rjust(22)
+                                   for hz in RATE_HZ)))
+    P("   %-24s%s" % ("", "".join("fps  goal  lat  ratio".rjust(22)
+                                   for hz in RATE_HZ)))
+    up = rates.get("upstream")
+    for cfg in rate_configs():
+        x = rates.get(cfg.key)
+        if not x:
+            continue
+        cells = []
+        cap = int(cfg.key[6:]) if cfg.nv else None
+        for hz in RATE_HZ:
+            c = x["rates"].get(hz)
+            if not c:
+                cells.append("-".rjust(22))
+                continue
+            goal = min(cap, hz) if cap else hz
+            med = statistics.median(c["lat"]) if c["lat"] else None
+            um = (statistics.median(up["rates"][hz]["lat"])
+                  if up and hz in up["rates"] and up["rates"][hz]["lat"]
+                  else None)
+            rr = ratio(med, um) if cfg.nv else None
+            cells.append(("%4.1f %4.0f%% %4s %5s" % (
+                c["fps"], 100.0 * c["fps"] / goal,
+                "%.0f" % med if med is not None else "-",
+                "%.2f" % rr if rr is not None else "-")).rjust(22))
+        P("   %-24s%s" % (cfg.label, "".join(cells)))
+    P("   (goal: %% of min(cap, change rate) seen; ratio: median latency "
+      "over upstream's at that rate)")
+    for cfg in rate_configs():
+        x = rates.get(cfg.key)
+        if x and x["error"]:
+            P("   ! %s: %s" % (cfg.label, x["error"]))
 
 
 # ---------------------------------------------------------------------------
@@ -924,8 +1078,6 @@ def report(args, results, wall):
     if not problems:
         P("   every QEMU started, ran and quit cleanly%s" % (
             "" if seen else ", nothing on stderr"))
-    P()
-    P("total wall time: %.0f s" % wall)
 
 
 def cell_window(results, cfg, r, phase, scen):
@@ -1024,6 +1176,78 @@ def table_ratios(results, res_list, ratios, phase, net=False):
         print("   %-40s%s" % (label, "".join(cells)))
 
 
+def summary(args, results, rates):
+    """A short table to paste (README, issue notes)."""
+    rows = []
+
+    def cpu(key, res, phase, scen):
+        x = results.get((key, res))
+        w = x["windows"].get("%s-%s" % (phase, scen)) if x else None
+        return w.cpu if w and not x.get("no_picture") else None
+
+    def add(name, up, nv, goal):
+        r = ratio(nv, up)
+        rows.append((name, fmt(up, "%.3f", 9).strip(),
+                     fmt(nv, "%.3f", 9).strip(),
+                     "-" if r is None else "%.2f" % r, goal))
+
+    for res in args.resolutions:
+        add("CPU s/s, client, changing, %s" % res,
+            cpu("upstream", res, "client", "changing"),
+            cpu("nv-region", res, "client", "changing"), "<= 0.35")
+    for res in args.resolutions:
+        add("CPU s/s, client, static, %s" % res,
+            cpu("upstream", res, "client", "static"),
+            cpu("nv-region", res, "client", "static"), "<= 1")
+    for res in args.resolutions:
+        add("CPU s/s, no client, static, %s" % res,
+            cpu("upstream", res, "idle", "static"),
+            cpu("nv-region", res, "idle", "static"), "<= 1")
+    r0 = args.resolutions[0]
+    lat = {}
+    for key in ("upstream", "nv-region"):
+        x = results.get((key, r0))
+        if x and x.get("latency") and x["latency"][0]:
+            lat[key] = statistics.median(x["latency"][0])
+    if lat:
+        add("latency median ms, %s, writes 300 ms apart" % r0,
+            lat.get("upstream"), lat.get("nv-region"), "<= 1")
+    up = rates.get("upstream")
+    for cap in RATE_CAPS:
+        x = rates.get("nv-cap%d" % cap)
+        if not x:
+            continue
+        for hz in RATE_HZ:
+            c = x["rates"].get(hz)
+            u = up["rates"].get(hz) if up else None
+            if not c:
+                continue
+            goal = min(cap, hz)
+            um = statistics.median(u["lat"]) if u and u["lat"] else None
+            nm = statistics.median(c["lat"]) if c["lat"] else None
+            rows.append(("cap %d, %d Hz: frames/s (%% of %d); latency ms" %
+                         (cap, hz, goal),
+                         "%.1f; %s" % (u["fps"], "%.0f" % um if um else "-")
+                         if u else "-",
+                         "%.1f (%.0f%%); %s" % (c["fps"],
+                                                100.0 * c["fps"] / goal,
+                                                "%.0f" % nm if nm else "-"),
+                         "-" if not (um and nm) else "%.2f" % (nm / um),
+                         ">= 90%; <= 1"))
+    print()
+    print("== Summary (nv-vgpu region, default settings unless a cap is "
+          "named; ratio = nv-vgpu / upstream) ==")
+    print()
+    w = [max(len(r[i]) for r in rows + [("what", "upstream", "nv-vgpu",
+                                         "ratio", "goal")])
+         for i in range(5)]
+    for r in [("what", "upstream", "nv-vgpu", "ratio", "goal")] + rows:
+        print("| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(r)) +
+              " |")
+        if r[0] == "what":
+            print("|" + "|".join("-" * (w[i] + 2) for i in range(5)) + "|")
+
+
 # ---------------------------------------------------------------------------
 
 def parse_args():
@@ -1064,6 +1288,13 @@ def parse_args():
                    "into QEMU's BAR1 mapping through /proc/PID/mem, as KVM "
                    "guest stores would (default), or with qtest memset, "
                    "which QEMU executes (and is charged for)")
+    p.add_argument("--rate-warmup", type=float, help="seconds of changes "
+                   "before each frames/s window (default 1, quick 0.5)")
+    p.add_argument("--rate-window", type=float, help="seconds of each "
+                   "frames/s window (default 4, quick 2)")
+    p.add_argument("--sections", default="main,rates",
+                   help="main (sections 1-4), rates (section 5), or both "
+                   "(default: %(default)s)")
     p.add_argument("--seed", type=int, default=None,
                    help="random seed for the latency phases")
     a = p.parse_args()
@@ -1072,7 +1303,9 @@ def parse_args():
                               ("idle_warmup", 1.0, 0.5),
                               ("idle_window", 3.0, 2.0),
                               ("after_window", 2.0, 2.0),
-                              ("samples", 15, 6)):
+                              ("samples", 15, 6),
+                              ("rate_warmup", 1.0, 0.5),
+                              ("rate_window", 4.0, 2.0)):
         if getattr(a, name) is None:
             setattr(a, name, quick if q else full)
     if a.resolutions:
@@ -1131,20 +1364,34 @@ def main():
     vgpus = {"region": mdev_create_plane("region"),
              "dmabuf": mdev_create_plane("dmabuf")}
     results = {}
+    rates = {}
+    sections = args.sections.split(",")
     try:
         for cfg in CONFIGS:
-            if cfg.key not in args.configs:
+            if cfg.key not in args.configs or "main" not in sections:
                 continue
             for i, res in enumerate(args.resolutions):
                 log("%s at %s" % (cfg.key, res))
                 results[(cfg.key, res)] = bench_one(
                     args, cfg, res, vgpus[cfg.plane], tmp,
                     i == 0 and cfg.key in LATENCY_CONFIGS)
+        if "rates" in sections:
+            for cfg in rate_configs():
+                log("%s: frames/s at %s Hz" % (
+                    cfg.key, ", ".join(map(str, RATE_HZ))))
+                rates[cfg.key] = bench_rates(args, cfg, vgpus["region"], tmp)
     finally:
         cleanup()
-    report(args, results, time.monotonic() - t0)
+    if results:
+        report(args, results, time.monotonic() - t0)
+    if rates:
+        report_rates(args, rates)
+    summary(args, results, rates)
+    print()
+    print("total wall time: %.0f s" % (time.monotonic() - t0))
     # numbers only, no verdicts; but say when a configuration could not run
-    return 1 if any(x["error"] for x in results.values()) else 0
+    return 1 if any(x["error"] for x in list(results.values()) +
+                    list(rates.values())) else 0
 
 
 if __name__ == "__main__":

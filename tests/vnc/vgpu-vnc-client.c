@@ -85,6 +85,7 @@ typedef struct State {
     bool ready;
     int64_t last_rect_ns;       /* when the latest rectangle was complete */
     uint64_t post_ready_rects;
+    uint64_t rects_at_update;   /* post_ready_rects at the last update line */
     int64_t last_update_ns;     /* last post-ready rectangle */
 
     bool pixel_known;
@@ -697,6 +698,12 @@ static void cb_finished(rfbClient *cl)
         return;
     }
 
+    /* one line per FramebufferUpdate, so that frames can be counted */
+    if (opts.mode == MODE_WATCH && st.post_ready_rects != st.rects_at_update) {
+        st.rects_at_update = st.post_ready_rects;
+        out("update %lld\n", (long long)st.last_rect_ns);
+    }
+
     if (st.recover && st.recovered >= (size_t)cl->width * cl->height) {
         free(st.recover);
         st.recover = NULL;
@@ -788,7 +795,8 @@ static void usage(FILE *f)
 "  --snapshot FILE.ppm    wait for a complete frame, write it as binary PPM,\n"
 "                         print 'size WxH', exit\n"
 "  --watch                print 'ready WxH' after the first complete frame,\n"
-"                         then 'rect X Y W H' per updated rectangle and\n"
+"                         then 'rect X Y W H' per updated rectangle,\n"
+"                         'update T_NS' after each update message and\n"
 "                         'resize WxH' on size changes; ends with 'done'\n"
 "                         (with --snapshot: also writes the last frame)\n"
 "  --pixel X,Y            after 'ready WxH' and 'initial 0xRRGGBB', print\n"
