@@ -1187,8 +1187,9 @@ def summary(args, results, rates):
 
     def add(name, up, nv, goal):
         r = ratio(nv, up)
-        rows.append((name, fmt(up, "%.3f", 9).strip(),
-                     fmt(nv, "%.3f", 9).strip(),
+        spec = "%.0f" if name.startswith("latency") else "%.3f"
+        rows.append((name, fmt(up, spec, 9).strip(),
+                     fmt(nv, spec, 9).strip(),
                      "-" if r is None else "%.2f" % r, goal))
 
     for res in args.resolutions:
