@@ -15,8 +15,8 @@
  * client can make it poll faster (a static screen: one extra poll a slot,
  * so that a change after an idle spell is shown at once).  A refresh the
  * cap turns away arms a timer for the next slot, so that the frame is not
- * lost and VNC does not take the screen for idle.  Nothing the driver reports is trusted;
- * a bad frame is dropped, with rate-limited warnings.
+ * lost and VNC does not take the screen for idle.  Nothing the driver
+ * reports is trusted; a bad frame is dropped, with rate-limited warnings.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -411,7 +411,6 @@ static void vgpu_display_gfx_update(void *opaque)
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
     Error *err = NULL;
     bool ok;
-
     uint64_t tiles = d->tiles;
     bool blank = d->blank;
 

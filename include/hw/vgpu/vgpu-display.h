@@ -17,7 +17,8 @@
 /* Default and ceiling of console-fps; see docs/system/devices/nv-vgpu.rst */
 #define VGPU_DISPLAY_DEFAULT_FPS 10
 #define VGPU_DISPLAY_MAX_FPS     60
-/* Dropped-frame warnings: at most one this often (x-console-warn-interval-ms) */
+/* Dropped-frame warnings: at most one this often */
+/* (x-console-warn-interval-ms) */
 #define VGPU_DISPLAY_WARN_INTERVAL_MS 5000
 
 /* How head 0's console is set up; see docs/system/devices/nv-vgpu.rst */
