@@ -1025,8 +1025,13 @@ def main():
                     help="never set avail-switchover-bandwidth late")
     ap.add_argument("--multifd", default="off,on",
                     help="comma-separated: off, on: run the live/stop-copy "
-                    "cases without and with multifd (default both; the "
-                    "8 GiB case runs without)")
+                    "cases without and with multifd (default both, with "
+                    "multifd up to --multifd-max; the 8 GiB case runs "
+                    "without)")
+    ap.add_argument("--multifd-max", type=int, default=64,
+                    help="MiB: the largest touched size also run with "
+                    "multifd (default 64, so that a full run stays "
+                    "within 10 min)")
     ap.add_argument("--multifd-channels", type=int, default=2,
                     help="multifd-channels when multifd is on (default 2)")
     ap.add_argument("--repeat", type=int, default=1,
@@ -1074,6 +1079,8 @@ def main():
         k = size_str(s).replace(" ", "").replace("MiB", "M").replace(
             "GiB", "G")
         for m in modes:
+            if m == "on" and s > args.multifd_max * MiB:
+                continue
             chains.append([Case(k + "-live", TYPE_1Q, s, "live", True,
                                 multifd=m == "on", rep=n + 1)
                            for n in range(args.repeat)] +
