@@ -160,6 +160,7 @@ def ensure_parent2():
 # QEMU with a qtest and a QMP socket
 
 class Qemu:
+    traces = 0          # trace files written
     def __init__(self, args, name, device_arg, tmp, incoming=None):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix=name + "-", dir=tmp)
@@ -173,6 +174,15 @@ class Qemu:
                "-qtest-log", "none",
                "-qmp", "unix:%s,server=on,wait=off" % self.msock,
                "-display", "none", "-m", "256", "-device", device_arg]
+        if args.trace:
+            # the log backend, with wall-clock timestamps, into our own file
+            Qemu.traces += 1
+            self.tracelog = os.path.join(args.trace_dir, "%02d-%s-%s.trace"
+                                         % (Qemu.traces, device_arg.split(
+                                             ",")[0], name.replace(" ", "-")))
+            cmd += ["-msg", "timestamp=on", "-D", self.tracelog]
+            for t in args.trace.split(","):
+                cmd += ["-trace", t]
         if incoming:
             cmd += ["-incoming", incoming]
         self.cmdline = cmd
@@ -380,8 +390,11 @@ def loopback_bandwidth(total, chunk):
 
 class Case:
     def __init__(self, key, mtype, touched, mode, writer, sparse=False,
-                 dst_parent=MDEV_BUS):
-        self.key = key
+                 dst_parent=MDEV_BUS, multifd=False, rep=1):
+        self.base = key + ("-mfd" if multifd else "")
+        self.key = self.base + ("#%d" % rep if rep > 1 else "")
+        self.rep = rep          # the how-manieth run of this case
+        self.multifd = multifd  # multifd channels carry the device state
         self.dst_parent = dst_parent
         self.mtype = mtype
         self.fb_size = TYPE_FB_MB[mtype] * MiB
@@ -405,9 +418,11 @@ class Case:
         what = {"live": "live: pre-copy, VM running%s" %
                 (", guest rewriting" if self.writer else ", guest idle"),
                 "stop": "stop-copy: VM stopped first"}[self.mode]
-        return "%s, %s touched%s, %s" % (
+        return "%s, %s touched%s, %s%s" % (
             self.mtype, size_str(self.touched),
-            " in 16 pieces" if self.sparse else "", what)
+            " in 16 pieces" if self.sparse else "", what,
+            ", multifd (%d channels)" % ARGS.multifd_channels
+            if self.multifd else "")
 
 
 class Result:
@@ -563,6 +578,20 @@ CAPS = [{"capability": "return-path", "state": True},
         {"capability": "switchover-ack", "state": True}]
 
 
+def caps_for(case):
+    """The capabilities, the same on both sides.  With multifd, QEMU 10.0's
+    VFIO sends the device state over the multifd channels by itself
+    (x-migration-multifd-transfer=auto, its default)."""
+    return CAPS + [{"capability": "multifd", "state": case.multifd}]
+
+
+def setup_side(vm, case):
+    vm.cmd("migrate-set-capabilities", capabilities=caps_for(case))
+    if case.multifd:
+        vm.cmd("migrate-set-parameters",
+               **{"multifd-channels": ARGS.multifd_channels})
+
+
 def params_for(args, case, bw):
     """Migration parameters set before migrating (see bench/README.md)."""
     if case.mode == "stop":
@@ -696,15 +725,17 @@ def run_chain(args, cases, device, tmp, bw):
         touch(src, cases[0])
         results[0].touch_s = time.monotonic() - t
         window = expect_window(cases[0])
-        src.cmd("migrate-set-capabilities", capabilities=CAPS)
         for i, (c, r) in enumerate(zip(cases, results)):
+            setup_side(src, c)
             uuids.append(mdev_create(mtype, c.dst_parent))
             sock = os.path.join(tmp, "mig-%s.sock" % uuids[-1][:8])
             dst = Qemu(args, "destination %d" % (i + 1),
                        device_arg(device, uuids[-1]), tmp,
-                       incoming="unix:" + sock)
+                       incoming="defer")
             vms.append(dst)
-            dst.cmd("migrate-set-capabilities", capabilities=CAPS)
+            # multifd must be set before the destination listens
+            setup_side(dst, c)
+            dst.cmd("migrate-incoming", uri="unix:" + sock)
             ok = migrate(args, c, r, src, dst, "unix:" + sock, bw, window)
             if c.mode == "stop":
                 # The destination stays paused, as the source was.
@@ -765,6 +796,14 @@ def pct(a, b):
     if a is None or not b:
         return "-"
     return "%.0f%%" % (100.0 * a / b)
+
+
+def median(vals):
+    vals = sorted(v for v in vals if v is not None)
+    if not vals:
+        return None
+    n = len(vals)
+    return vals[n // 2] if n % 2 else (vals[n // 2 - 1] + vals[n // 2]) / 2
 
 
 def table(rows, header):
@@ -873,7 +912,8 @@ def report(args, results, bw, bw_small, notes, wall):
             if c.mode != "live" or not c.writer:
                 continue
             stop = [s for s in args.cases if s.mode == "stop" and
-                    s.touched == c.touched and s.mtype == c.mtype]
+                    s.touched == c.touched and s.mtype == c.mtype and
+                    s.multifd == c.multifd]
             a = by.get((c.key, dev))
             b = by.get((stop[0].key, dev)) if stop else None
             if a and b:
@@ -889,6 +929,51 @@ def report(args, results, bw, bw_small, notes, wall):
         print(table(rows, ["device", "touched", "live dt", "stop dt",
                            "dt ratio", "live total", "stop total",
                            "total ratio"]))
+    rows = []
+    for c in args.cases:
+        if not c.multifd:
+            continue
+        off = [o for o in args.cases if not o.multifd and
+               o.base + "-mfd" == c.base and o.rep == c.rep]
+        for dev in args.devices:
+            a = by.get((c.key, dev))
+            b = by.get((off[0].key, dev)) if off else None
+            if a and b:
+                rows.append([off[0].key, dev, ms(b.downtime_ms),
+                             ms(a.downtime_ms),
+                             ratio(a.downtime_ms, b.downtime_ms),
+                             mb(b.vfio_rate), mb(a.vfio_rate),
+                             ratio(a.vfio_rate, b.vfio_rate)])
+    if rows:
+        print()
+        print("multifd on vs off, same device and case (ratio = on / off):")
+        print(table(rows, ["case", "device", "dt off", "dt on", "dt ratio",
+                           "MiB/s off", "MiB/s on", "MiB/s ratio"]))
+    rows = []
+    for c in args.cases:
+        if c.rep > 1:
+            continue
+        runs = [x for x in args.cases if x.base == c.base]
+        dt, bwr = {}, {}
+        for dev in ("nv-vgpu", "vfio-pci"):
+            got = [by[(x.key, dev)] for x in runs if (x.key, dev) in by]
+            dt[dev] = median([g.downtime_ms for g in got])
+            bwr[dev] = median([g.vfio_rate for g in got])
+        rows.append([c.base + (" (x%d)" % len(runs) if len(runs) > 1
+                               else ""),
+                     ms(dt["nv-vgpu"]) if dt["nv-vgpu"] is not None
+                     else "FAILED",
+                     ms(dt["vfio-pci"]) if dt["vfio-pci"] is not None
+                     else "FAILED",
+                     ratio(dt["nv-vgpu"], dt["vfio-pci"]),
+                     pct(bwr["nv-vgpu"], ref), pct(bwr["vfio-pci"], ref)])
+    print()
+    print("Summary (downtime ms, the median of (xN) runs; device-state "
+          "MiB/s as a share of the")
+    print("loopback's %.0f MiB/s; -mfd: multifd with %d channels):" %
+          (ref / MiB, args.multifd_channels))
+    print(table(rows, ["case", "nv-vgpu dt", "upstream dt", "dt ratio",
+                       "nv-vgpu bw", "upstream bw"]))
     print()
     for n in notes:
         print("Note: " + n)
@@ -938,6 +1023,25 @@ def main():
                     "running gets avail-switchover-bandwidth")
     ap.add_argument("--no-fallback", dest="fallback", action="store_false",
                     help="never set avail-switchover-bandwidth late")
+    ap.add_argument("--multifd", default="off,on",
+                    help="comma-separated: off, on: run the live/stop-copy "
+                    "cases without and with multifd (default both, with "
+                    "multifd up to --multifd-max; the 8 GiB case runs "
+                    "without)")
+    ap.add_argument("--multifd-max", type=int, default=64,
+                    help="MiB: the largest touched size also run with "
+                    "multifd (default 64, so that a full run stays "
+                    "within 10 min)")
+    ap.add_argument("--multifd-channels", type=int, default=2,
+                    help="multifd-channels when multifd is on (default 2)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each live case this many times in a row "
+                    "(the summary gives the median downtime)")
+    ap.add_argument("--trace", default="",
+                    help="comma-separated QEMU -trace patterns for every "
+                    "QEMU, written with timestamps to --trace-dir")
+    ap.add_argument("--trace-dir", default="/tmp/migration-bench-trace",
+                    help="where --trace writes (default %(default)s)")
     args = ap.parse_args()
     global ARGS
     ARGS = args
@@ -965,12 +1069,23 @@ def main():
                      "%d to 1024 MiB" % ((WINDOW_OFF + WINDOW_LEN) // MiB))
     args.loopback_bytes = 256 * MiB if args.quick else 1 * GiB
     args.loopback_small = 256 * MiB
+    modes = [m for m in args.multifd.split(",") if m]
+    if not modes or any(m not in ("off", "on") for m in modes):
+        sys.exit("migration-bench: --multifd takes off, on or off,on")
+    if args.trace:
+        os.makedirs(args.trace_dir, exist_ok=True)
     chains = []
     for s in sizes:
         k = size_str(s).replace(" ", "").replace("MiB", "M").replace(
             "GiB", "G")
-        chains.append([Case(k + "-live", TYPE_1Q, s, "live", True),
-                       Case(k + "-stop", TYPE_1Q, s, "stop", False)])
+        for m in modes:
+            if m == "on" and s > args.multifd_max * MiB:
+                continue
+            chains.append([Case(k + "-live", TYPE_1Q, s, "live", True,
+                                multifd=m == "on", rep=n + 1)
+                           for n in range(args.repeat)] +
+                          [Case(k + "-stop", TYPE_1Q, s, "stop", False,
+                                multifd=m == "on")])
     notes = []
     if args.sparse:
         chains.append([Case("8G-sparse", TYPE_8C, 64 * MiB, "live", False,
