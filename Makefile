@@ -21,7 +21,9 @@ NINJA_JOBS ?= $(shell nproc)
 
 # Only what the fork needs: one target, KVM/TCG, VNC (+JPEG), PNG for
 # screendump (libvirt's `virsh screenshot` asks for it), pixman, OpenGL
-# with GBM for the GL console path, and virtfs for the test host.
+# with GBM for the GL console path, virtfs for the test host, and libnuma
+# for guest memory bound to host nodes (which nv-vgpu checks against the
+# vGPU's node).
 CONFIGURE_FLAGS := \
 	--target-list=x86_64-softmmu \
 	--without-default-features \
@@ -31,7 +33,7 @@ CONFIGURE_FLAGS := \
 	--enable-kvm --enable-tcg \
 	--enable-vnc --enable-vnc-jpeg --enable-png --enable-pixman \
 	--enable-opengl \
-	--enable-virtfs --enable-attr --enable-cap-ng
+	--enable-virtfs --enable-attr --enable-cap-ng --enable-numa
 ifeq ($(SANITIZE),1)
 CONFIGURE_FLAGS += --enable-asan --enable-ubsan
 # Reports abort the process, so that a test fails on the first one.

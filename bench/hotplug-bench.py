@@ -22,8 +22,11 @@ QMP client (device_add, device_del and DEVICE_DELETED), display=off:
                     and removes the vGPU (the creation without the BQL)
   nv-create-bql     the same with x-create-with-bql=on (the lock held, as
                     before)
+  nv-prepared       vgpu-create, then VGPU_CREATED, then device_add with
+                    its uuid: the vGPU is made in a thread of its own, and
+                    the times count from vgpu-create to device_add's reply
 
-The two creating ones run once with nvsim's create taking no time and
+The creating ones run once with nvsim's create taking no time and
 once with create_delay_ms (default 300) standing in for a real vGPU
 manager's create.  The report gives, per configuration, the device_add
 and device_del times and the longest monitor and vCPU stalls during them
@@ -255,6 +258,12 @@ def run_config(args, vm, key, delay):
                 dev["x-create-with-bql"] = True
         set_delay(delay)
         t0 = time.monotonic()
+        if key == "nv-prepared":
+            r = vm.cmd("vgpu-create", parent="nvsim", **{"mdev-type": TYPE})
+            dev["uuid"] = r["return"]["uuid"]
+            ev = vm.wait_event("VGPU_CREATED")
+            if "error" in ev["data"]:
+                raise BenchError("vgpu-create: %s" % ev["data"]["error"])
         vm.cmd("device_add", **dev)
         t1 = time.monotonic()
         time.sleep(0.3)                 # let the pings and bytes land
@@ -299,8 +308,9 @@ def main():
         return 1
 
     cases = [("vfio-pci", 0), ("nv-sysfsdev", 0), ("nv-create", 0),
-             ("nv-create-bql", 0), ("nv-create", args.delay_ms),
-             ("nv-create-bql", args.delay_ms)]
+             ("nv-create-bql", 0), ("nv-prepared", 0),
+             ("nv-create", args.delay_ms), ("nv-create-bql", args.delay_ms),
+             ("nv-prepared", args.delay_ms)]
     results = {}
     failed = False
     tmp = tempfile.mkdtemp(prefix="hotplug-bench-")

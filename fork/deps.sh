@@ -51,7 +51,7 @@ fi
 pkgs="build-essential gcc-multilib ccache ninja-build pkg-config python3-venv
       python3-setuptools flex bison dpkg-dev git
       libglib2.0-dev libpixman-1-dev zlib1g-dev libjpeg-dev libpng-dev
-      libepoxy-dev libgbm-dev libdrm-dev libcap-ng-dev libattr1-dev
+      libepoxy-dev libgbm-dev libdrm-dev libcap-ng-dev libattr1-dev libnuma-dev
       seabios ipxe-qemu"
 # The test host: kernel and headers (downloaded, not installed, by
 # tests/vgpu-host), busybox for its initramfs, cpio to pack it, kbuild needs.

@@ -26,6 +26,7 @@
 #include "hw/vgpu/nv-vgpu.h"
 #include "hw/vgpu/vgpu-migration.h"
 #include "hw/vgpu/vgpu-params.h"
+#include "hw/vgpu/vgpu-prepare.h"
 #include "hw/vgpu/vgpu-multi.h"
 #include "hw/vgpu/vgpu-reaper.h"
 #include "hw/vgpu/vgpu-sysfs.h"
@@ -397,6 +398,7 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
     VFIOPCIDevice *vdev = VFIO_PCI(dev);
     VFIODevice *vbasedev = &vdev->vbasedev;
     VgpuHost *h = &s->host;
+    int taken = 0;
 
     vgpu_host_init(h, &vgpu_mdev_backend, s->host_root);
     h->stop_at = g_strdup(s->stop_at);
@@ -414,8 +416,11 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
                 goto fail;
             }
             nv_vgpu_release_pending(s->mdev_uuid);
+            /* Made ahead by vgpu-create? */
+            taken = vgpu_prepared_take(s->mdev_uuid, s->mdev_parent,
+                                       s->mdev_type, h, errp);
         }
-        if (!nv_vgpu_create(s, errp)) {
+        if (taken < 0 || (!taken && !nv_vgpu_create(s, errp))) {
             goto fail;
         }
         vbasedev->sysfsdev = vgpu_host_path(h->root, "%s", h->sysfsdev);

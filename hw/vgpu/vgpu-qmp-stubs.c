@@ -33,3 +33,15 @@ void hmp_info_vgpus(Monitor *mon, const QDict *qdict)
 {
     monitor_printf(mon, "No nv-vgpu devices\n");
 }
+
+VgpuCreateInfo *qmp_vgpu_create(const char *parent, const char *mdev_type,
+                                const char *uuid, Error **errp)
+{
+    error_setg(errp, "this QEMU has no nv-vgpu device");
+    return NULL;
+}
+
+void qmp_vgpu_discard(const char *uuid, Error **errp)
+{
+    error_setg(errp, "this QEMU has no nv-vgpu device");
+}

@@ -931,8 +931,41 @@ static void test_nvsim_query_whole(void)
     g_assert_nonnull(strstr(out, "  console: region plane, at most 10 "
                             "frames/s, 0 frames/s now, 0 shown, 0 clients"));
     qtest_quit(qts);
-    sysfs_write(NVSIM_NUMA, "-1");
     g_assert_true(mdev_wait_gone(uuid));
+
+    /*
+     * The warning at start, on stderr: the second device (the same vGPU
+     * again) is refused, so QEMU exits after the first one realized.
+     */
+    {
+        g_autofree char *dev1 = g_strdup_printf(
+            "nv-vgpu,parent=nvsim,mdev-type=nvsim-63,uuid=%s", UUID1);
+        g_autofree char *dev2 = g_strdup_printf(
+            "nv-vgpu,sysfsdev=" MDEV_DEVICES "/%s", UUID1);
+        const char *argv[] = {
+            "timeout", "-s", "KILL", "60", qemu_binary(),
+            "-machine", "pc,memory-backend=ram0", "-accel", "qtest",
+            "-m", "128M", "-object", "memory-backend-ram,id=ram0,"
+            "size=128M,host-nodes=0,policy=bind", "-display", "none",
+            "-nodefaults", "-monitor", "none", "-serial", "none",
+            "-device", dev1, "-device", dev2, NULL
+        };
+        g_autoptr(GError) gerr = NULL;
+        g_autofree char *err = NULL;
+        int status;
+
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                                   G_SPAWN_SEARCH_PATH |
+                                   G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                                   NULL, &err, &status, &gerr));
+        g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+        if (!strstr(err, "memory backend ram0 keeps guest RAM off host "
+                    "NUMA node 1, where the vGPU's GPU is (policy=bind)")) {
+            g_error("no NUMA warning in stderr:\n%s", err);
+        }
+        g_assert_true(mdev_wait_gone(UUID1));
+    }
+    sysfs_write(NVSIM_NUMA, "-1");
 }
 
 /* A warning, and remote-memory, for guest RAM bound away from the GPU */
@@ -972,8 +1005,41 @@ static void test_nvsim_numa_memory_policy(void)
     g_assert_nonnull(strstr(out, "  memory backend ram0: guest RAM kept off "
                             "the GPU's node\r\n"));
     qtest_quit(qts);
-    sysfs_write(NVSIM_NUMA, "-1");
     g_assert_true(mdev_wait_gone(uuid));
+
+    /*
+     * The warning at start, on stderr: the second device (the same vGPU
+     * again) is refused, so QEMU exits after the first one realized.
+     */
+    {
+        g_autofree char *dev1 = g_strdup_printf(
+            "nv-vgpu,parent=nvsim,mdev-type=nvsim-63,uuid=%s", UUID1);
+        g_autofree char *dev2 = g_strdup_printf(
+            "nv-vgpu,sysfsdev=" MDEV_DEVICES "/%s", UUID1);
+        const char *argv[] = {
+            "timeout", "-s", "KILL", "60", qemu_binary(),
+            "-machine", "pc,memory-backend=ram0", "-accel", "qtest",
+            "-m", "128M", "-object", "memory-backend-ram,id=ram0,"
+            "size=128M,host-nodes=0,policy=bind", "-display", "none",
+            "-nodefaults", "-monitor", "none", "-serial", "none",
+            "-device", dev1, "-device", dev2, NULL
+        };
+        g_autoptr(GError) gerr = NULL;
+        g_autofree char *err = NULL;
+        int status;
+
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                                   G_SPAWN_SEARCH_PATH |
+                                   G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                                   NULL, &err, &status, &gerr));
+        g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+        if (!strstr(err, "memory backend ram0 keeps guest RAM off host "
+                    "NUMA node 1, where the vGPU's GPU is (policy=bind)")) {
+            g_error("no NUMA warning in stderr:\n%s", err);
+        }
+        g_assert_true(mdev_wait_gone(UUID1));
+    }
+    sysfs_write(NVSIM_NUMA, "-1");
 }
 
 /* Several vGPUs in one VM, P2P cliques and hot-plug (nvsim and nvsim2). */
@@ -1333,6 +1399,121 @@ static void test_hotplug(void)
     qtest_quit(qts);
 }
 
+#define CREATE_DELAY    "/sys/module/nvsim/parameters/create_delay_ms"
+#define UUID4           "0c6d3b8e-2f41-4a97-b5d0-7e1f9a3c6b28"
+
+static const char *error_desc(QDict *rsp)
+{
+    g_assert_true(qdict_haskey(rsp, "error"));
+    return qdict_get_str(qdict_get_qdict(rsp, "error"), "desc");
+}
+
+/*
+ * vgpu-create makes the vGPU in a thread and says so with VGPU_CREATED;
+ * device_add with its uuid takes it, and removes it when unplugged.
+ */
+static void test_hotplug_prepared(void)
+{
+    QTestState *qts;
+    QDict *rsp, *ev, *data;
+    int before, clique;
+
+    if (nvsim_skip_test()) {
+        return;
+    }
+    qts = hotplug_vm(NULL);
+
+    /* the reply does not wait for nvsim's 1 s create */
+    sysfs_write(CREATE_DELAY, "1000");
+    rsp = qtest_qmp(qts, "{ 'execute': 'vgpu-create', 'arguments': "
+                    "{ 'parent': 'nvsim', 'mdev-type': 'nvsim-63', "
+                    "'uuid': %s } }", UUID3);
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"), "uuid"),
+                    ==, UUID3);
+    qobject_unref(rsp);
+    rsp = qtest_qmp(qts, "{ 'execute': 'vgpu-create', 'arguments': "
+                    "{ 'parent': 'nvsim', 'mdev-type': 'nvsim-63', "
+                    "'uuid': %s } }", UUID3);
+    g_assert_nonnull(strstr(error_desc(rsp), "is already being made"));
+    qobject_unref(rsp);
+    rsp = qtest_qmp(qts, "{ 'execute': 'vgpu-discard', 'arguments': "
+                    "{ 'uuid': %s } }", UUID3);
+    g_assert_nonnull(strstr(error_desc(rsp), "is still being made"));
+    qobject_unref(rsp);
+    /* the monitor answered all three while the vGPU was being made */
+    g_assert_null(qtest_qmp_event_ref(qts, "VGPU_CREATED"));
+    ev = qtest_qmp_eventwait_ref(qts, "VGPU_CREATED");
+    sysfs_write(CREATE_DELAY, "0");
+    data = qdict_get_qdict(ev, "data");
+    g_assert_cmpstr(qdict_get_str(data, "uuid"), ==, UUID3);
+    g_assert_cmpstr(qdict_get_str(data, "mdev-type"), ==, "nvsim-63");
+    g_assert_cmpstr(qdict_get_str(data, "sysfs-path"), ==,
+                    MDEV_DEVICES "/" UUID3);
+    g_assert_false(qdict_haskey(data, "error"));
+    qobject_unref(ev);
+    g_assert_true(mdev_exists(UUID3));
+
+    /* another type for it is refused; the right one takes it, makes none */
+    rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
+                    "{ 'driver': 'nv-vgpu', 'id': 'gpu0', 'bus': 'rp0', "
+                    "'parent': 'nvsim', 'mdev-type': 'nvsim-157', "
+                    "'uuid': %s } }", UUID3);
+    g_assert_nonnull(strstr(error_desc(rsp), "vGPU " UUID3 " was asked of "
+                            "vgpu-create as type nvsim-63 on nvsim, not as "
+                            "nvsim-157 on nvsim"));
+    qobject_unref(rsp);
+    before = mdev_count();
+    hotplug_add(qts, "off");
+    g_assert_cmpint(mdev_count(), ==, before);
+    g_assert_true(qtest_qom_get_bool(qts, "/machine/peripheral/gpu0",
+                                     "vgpu-created"));
+    g_assert_cmpint(query_vgpus(qts, "gpu0", &clique), ==, 1);
+    rsp = qtest_qmp(qts, "{ 'execute': 'vgpu-discard', 'arguments': "
+                    "{ 'uuid': %s } }", UUID3);
+    g_assert_nonnull(strstr(error_desc(rsp), "no vGPU " UUID3 " made by "
+                            "vgpu-create waits for a device_add"));
+    qobject_unref(rsp);
+    hotplug_del(qts);           /* and the device removed it */
+
+    /* a creation that fails: the event says why, and so does device_add */
+    rsp = qtest_qmp(qts, "{ 'execute': 'vgpu-create', 'arguments': "
+                    "{ 'parent': 'nvsim', 'mdev-type': 'nvsim-999', "
+                    "'uuid': %s } }", UUID4);
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    ev = qtest_qmp_eventwait_ref(qts, "VGPU_CREATED");
+    data = qdict_get_qdict(ev, "data");
+    g_assert_cmpstr(qdict_get_str(data, "uuid"), ==, UUID4);
+    g_assert_false(qdict_haskey(data, "sysfs-path"));
+    g_assert_nonnull(strstr(qdict_get_str(data, "error"), "nvsim-999"));
+    rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
+                    "{ 'driver': 'nv-vgpu', 'id': 'gpu1', 'bus': 'rp1', "
+                    "'parent': 'nvsim', 'mdev-type': 'nvsim-999', "
+                    "'uuid': %s } }", UUID4);
+    g_assert_nonnull(strstr(error_desc(rsp), "vgpu-create could not make "
+                            "vGPU " UUID4 ": "));
+    g_assert_nonnull(strstr(error_desc(rsp),
+                            qdict_get_str(data, "error")));
+    qobject_unref(rsp);
+    qobject_unref(ev);
+
+    /* one never taken: vgpu-discard removes it */
+    rsp = qtest_qmp(qts, "{ 'execute': 'vgpu-create', 'arguments': "
+                    "{ 'parent': 'nvsim', 'mdev-type': 'nvsim-63' } }");
+    {
+        g_autofree char *uuid = g_strdup(qdict_get_str(
+            qdict_get_qdict(rsp, "return"), "uuid"));
+
+        qobject_unref(rsp);
+        qobject_unref(qtest_qmp_eventwait_ref(qts, "VGPU_CREATED"));
+        g_assert_true(mdev_exists(uuid));
+        qtest_qmp_assert_success(qts, "{ 'execute': 'vgpu-discard', "
+                                 "'arguments': { 'uuid': %s } }", uuid);
+        g_assert_true(mdev_wait_gone(uuid));
+    }
+    qtest_quit(qts);
+}
+
 /* Unplugging the vGPU whose console a VNC client is watching. */
 static void test_hotplug_vnc(void)
 {
@@ -1420,6 +1601,8 @@ int main(int argc, char **argv)
     qtest_add_func("/nv-vgpu/nvsim/multi/rules", test_multi_rules);
     qtest_add_func("/nv-vgpu/nvsim/multi/p2p-clique", test_p2p_clique);
     qtest_add_func("/nv-vgpu/nvsim/hotplug/plug-unplug-replug", test_hotplug);
+    qtest_add_func("/nv-vgpu/nvsim/hotplug/vgpu-create",
+                   test_hotplug_prepared);
     qtest_add_func("/nv-vgpu/nvsim/hotplug/unplug-with-vnc",
                    test_hotplug_vnc);
     return g_test_run();
