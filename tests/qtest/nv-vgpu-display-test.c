@@ -967,6 +967,17 @@ static void test_frame_cap_storm(const void *opaque)
     nvsim_remove(uuid);
 }
 
+/* One screendump of gpu0, through the console's refresh */
+static void screendump_null(Vm *vm)
+{
+    QDict *rsp = qtest_qmp(vm->qts, "{ 'execute': 'screendump', "
+                           "'arguments': { 'filename': '/dev/null', "
+                           "'device': 'gpu0' } }");
+
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+}
+
 /*
  * No display client, no polling; screendumps in a burst are capped at
  * console-fps (two polls a slot on a static screen).
@@ -995,10 +1006,7 @@ static void test_frame_cap(void)
 
     start = g_get_monotonic_time();
     for (i = 0; i < 20; i++) {
-        QDict *rsp = qtest_qmp(vm->qts, "{ 'execute': 'screendump', "
-                               "'arguments': { 'filename': '/dev/null', "
-                               "'device': 'gpu0' } }");
-        qobject_unref(rsp);
+        screendump_null(vm);
     }
     secs = (g_get_monotonic_time() - start) / 1e6;
     polls = console_counter(g, "x-console-polls");
@@ -1007,17 +1015,6 @@ static void test_frame_cap(void)
     g_assert_cmpuint(polls, <=, 2 * (1 + (uint64_t)(secs * 5)) + 1);
     vm_quit(vm);
     nvsim_remove(uuid);
-}
-
-/* One screendump of gpu0, through the console's refresh */
-static void screendump_null(Vm *vm)
-{
-    QDict *rsp = qtest_qmp(vm->qts, "{ 'execute': 'screendump', "
-                           "'arguments': { 'filename': '/dev/null', "
-                           "'device': 'gpu0' } }");
-
-    g_assert_true(qdict_haskey(rsp, "return"));
-    qobject_unref(rsp);
 }
 
 /*
