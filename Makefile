@@ -125,7 +125,8 @@ check-fuzz: build
 	@$(MAKE) $(FUZZ_ARGS) check
 
 # Test-host tests: the simulated vGPU driver and nv-vgpu against real
-# kernel VFIO, in a 6.12 kernel booted by our QEMU (tests/vgpu-host).
+# kernel VFIO, in a 6.12 kernel booted by our QEMU (tests/vgpu-host); then
+# the SR-IOV ones in a second boot, on q35 with the simulated SR-IOV GPU.
 nvsim: build
 	@sh tests/vgpu-host/fetch-kernel.sh $(BUILD)/vgpu-host/kernel
 	@$(MAKE) --no-print-directory -s -C kernel/nvsim > $(BUILD)/nvsim-build.log 2>&1 || \
@@ -145,7 +146,10 @@ check-vgpu-host: build nvsim vnc-client $(if $(filter 1,$(SANITIZE)),plain-build
 	@ninja -C $(QBUILD) $(VGPU_HOST_QTESTS:%=tests/qtest/%) $(VGPU_REAP) > /dev/null
 	@VGPU_HOST_STRICT_DMESG=1 VGPU_VNC_CLIENT=$(CURDIR)/$(BUILD)/vnc/vgpu-vnc-client \
 		tests/vgpu-host/run sh fork/vgpu-host-tests.sh $(QBUILD) \
-		$(VGPU_HOST_QTESTS:%=qtest-x86_64/%)
+		$(VGPU_HOST_QTESTS:%=qtest-x86_64/%); rc=$$?; \
+	VGPU_HOST_STRICT_DMESG=1 VGPU_HOST_SRIOV=1 \
+		VGPU_HOST_RESULTS=$(CURDIR)/$(BUILD)/vgpu-host/results-sriov \
+		tests/vgpu-host/run sh fork/vgpu-sriov-tests.sh || rc=1; exit $$rc
 
 # nv-vgpu under real libvirt (two daemons), and noVNC in headless
 # Chromium, in one test-host boot of its own (tests/libvirt).

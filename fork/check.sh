@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # check.sh: `make check`: the host tests (with a short run of each fuzz
-# target), the test-host tests, the libvirt tests (in a test host of their
-# own), then one closing line "total: N passed, N failed, N skipped" over
-# the four counts.
+# target), the test-host tests (and the SR-IOV ones, in a second boot), the
+# libvirt tests (in a test host of their own), then one closing line
+# "total: N passed, N failed, N skipped" over the five counts.
 set -u
 cd "$(dirname "$0")/.."
 mkdir -p build
@@ -15,11 +15,11 @@ for suite in check-host check-vgpu-host check-libvirt; do
     [ "$(cat build/$suite.rc)" = 0 ] || rc=1
 done
 cat build/check-host.log build/check-vgpu-host.log build/check-libvirt.log | awk '
-    /^(host|fuzz|vgpu-host|libvirt): [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ {
+    /^(host|fuzz|vgpu-host|vgpu-sriov|libvirt): [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ {
         p += $2; f += $4; s += $6; n++
     }
     END {
-        if (n < 4) f++      # a suite that never got to count counts as failed
+        if (n < 5) f++      # a suite that never got to count counts as failed
         printf "total: %d passed, %d failed, %d skipped\n", p, f, s
     }'
 exit $rc

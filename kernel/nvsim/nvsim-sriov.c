@@ -206,11 +206,11 @@ static ssize_t current_vgpu_type_store(struct device *dev,
 	struct nvsim_dev *nd = &vf->nd;
 	const struct nvsim_type *t = NULL;
 	unsigned int id;
-	int ret;
+	int ret = 0;
 
-	ret = kstrtouint(buf, 10, &id);
-	if (ret)
-		return ret;
+	/* out of range is not a type either: -EINVAL, not -ERANGE */
+	if (kstrtouint(buf, 10, &id))
+		return -EINVAL;
 	if (id) {
 		t = nvsim_l4_type(id);
 		if (!t)

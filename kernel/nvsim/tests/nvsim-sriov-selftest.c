@@ -318,6 +318,8 @@ static void test_bad_writes(void)
 	vf_close(&v);
 	ok(set_type(vf[0], "abc") == -EINVAL, "current_vgpu_type=abc: -EINVAL");
 	ok(set_type(vf[0], "-1") == -EINVAL, "current_vgpu_type=-1: -EINVAL");
+	ok(set_type(vf[0], "99999999999") == -EINVAL,
+	   "current_vgpu_type out of range: -EINVAL");
 	ok(set_type(vf[0], "1059") == -EINVAL,
 	   "current_vgpu_type=1059 (no such type): -EINVAL");
 	ok(set_type(vf[0], "0") == 0 &&
