@@ -166,9 +166,14 @@ static int vf_open(struct vfdev *v, const char *bdf)
 		return -errno;
 	if (!(st.flags & VFIO_GROUP_FLAGS_VIABLE))
 		return -EXDEV;		/* another driver in the group */
-	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) ||
-	    ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container)) {
+		diag("VFIO_GROUP_SET_CONTAINER: %s", strerror(errno));
 		return -errno;
+	}
+	if (ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		diag("VFIO_SET_IOMMU: %s", strerror(errno));
+		return -errno;
+	}
 	v->fd = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	return v->fd < 0 ? -errno : 0;
 }
@@ -412,7 +417,7 @@ static void test_open(void)
 
 	ok(set_type(vf[0], "0") == -EBUSY, "release while open: -EBUSY");
 	ok(set_type(vf[0], "1066") == -EBUSY, "another type while open: -EBUSY");
-	ok(dev_w(vf[0], "nvidia/vgpu_params", "") == -EBUSY &&
+	ok(dev_w(vf[0], "nvidia/vgpu_params", "frame_rate_limiter=1") == -EBUSY &&
 	   dev_w(vf[0], "nvsim/edid", "1") == -EBUSY,
 	   "vgpu_params and nvsim/edid while open: -EBUSY");
 	ok(dev_is(vf[0], "nvidia/current_vgpu_type", "1065"),
@@ -462,31 +467,67 @@ static void test_open(void)
 }
 
 /*
- * The iommufd character device, where the kernel registers one: its
- * vfio-dev/ entry and /dev/vfio/devices node.
+ * Bind the cdev @node to a fresh iommufd: what opens the device there.
+ * 0 or -errno.
+ */
+static int cdev_bind(const char *node)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	int iommufd, fd, ret = 0;
+
+	iommufd = open("/dev/iommu", O_RDWR);
+	if (iommufd < 0)
+		return -errno;
+	fd = open(node, O_RDWR);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	bind.iommufd = iommufd;
+	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		ret = -errno;
+	close(fd);
+out:
+	close(iommufd);
+	return ret;
+}
+
+/*
+ * The VFIO device's vfio-dev/vfioN entry, always there; its character
+ * device (/dev/vfio/devices/vfioN, sysfs "dev") only where the kernel
+ * has CONFIG_VFIO_DEVICE_CDEV, and then opening it through iommufd
+ * follows the same rule as the group: no type, -ENODEV.
  */
 static void test_cdev(void)
 {
-	char p[PATH_MAX];
+	char name[NAME_MAX + 1] = "", p[NAME_MAX + 16], node[PATH_MAX];
 	struct dirent *e;
 	int n = 0;
 	DIR *d;
 
 	d = opendir(devpath(vf[0], "vfio-dev"));
-	if (!d) {
-		printf("ok %d - # SKIP no vfio-dev/ on the VF (kernel without CONFIG_VFIO_DEVICE_CDEV)\n",
+	while (d && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "vfio", 4))
+			continue;
+		snprintf(name, sizeof(name), "%s", e->d_name);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	ok(n == 1, "one vfio-dev/ entry on the VF (%s)", name);
+	snprintf(p, sizeof(p), "vfio-dev/%s/dev", name);
+	if (!n || !exists(devpath(vf[0], p))) {
+		printf("ok %d - # SKIP no VFIO cdev (kernel without CONFIG_VFIO_DEVICE_CDEV)\n",
 		       ++n_test);
 		n_pass++;
 		return;
 	}
-	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, "vfio", 4))
-			continue;
-		snprintf(p, sizeof(p), "/dev/vfio/devices/%s", e->d_name);
-		n++;
-	}
-	closedir(d);
-	ok(n == 1 && exists(p), "one vfio-dev/ entry, and its node %s", p);
+	snprintf(node, sizeof(node), "/dev/vfio/devices/%s", name);
+	ok(exists(node), "its node %s", node);
+	ok(!set_type(vf[0], "0") && cdev_bind(node) == -ENODEV,
+	   "cdev without a type: bind -ENODEV");
+	ok(!set_type(vf[0], "1065") && cdev_bind(node) == 0,
+	   "cdev with a type: bind succeeds");
 }
 
 static void test_disable(void)
