@@ -149,9 +149,10 @@ check-vgpu-host: build nvsim vnc-client $(if $(filter 1,$(SANITIZE)),plain-build
 
 # The simulated SR-IOV GPU (hw/misc/nvsim-sriov-gpu.c) in a test host of
 # its own in SR-IOV mode: q35, the emulated IOMMU (tests/vgpu-host/README.md).
-# Only the tests load our modules, so that the smoke test sees the bare GPU.
+# Only the tests load our modules, so that the smoke test sees the bare GPU;
+# then nvsim drives it (its VF front: kernel/nvsim/nvsim-sriov.c).
 SRIOV_RESULTS := $(BUILD)/vgpu-sriov/results
-check-vgpu-sriov: build $(if $(filter 1,$(SANITIZE)),plain-build)
+check-vgpu-sriov: build nvsim $(if $(filter 1,$(SANITIZE)),plain-build)
 	@mkdir -p $(SRIOV_RESULTS)
 	@VGPU_HOST_SRIOV=1 VGPU_HOST_STRICT_DMESG=1 VGPU_HOST_MODULES= \
 		VGPU_HOST_RESULTS=$(SRIOV_RESULTS) \
