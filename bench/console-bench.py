@@ -140,6 +140,21 @@ def proc_status(pid):
     return out
 
 
+def proc_switches(pid):
+    """Context switches of all of the process's threads so far: each is
+    a wake-up of a thread that slept (voluntary) or a preemption."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.split(":")[0].endswith("ctxt_switches"):
+                        n += int(line.split()[1])
+        except FileNotFoundError:       # the thread ended meanwhile
+            pass
+    return n
+
+
 def system_busy_idle():
     """Busy and idle jiffies of all CPUs, from /proc/stat."""
     with open("/proc/stat") as f:
@@ -556,6 +571,7 @@ class Sample:
             self._counters(vm, client)
         self.t = time.monotonic()
         self.ticks = proc_cpu_ticks(vm.pid)
+        self.switches = proc_switches(vm.pid)
         self.sys_busy, self.sys_idle = system_busy_idle()
         if end:
             self._counters(vm, client)
@@ -576,6 +592,7 @@ class Window:
         dt = b.t - a.t
         self.wall = dt
         self.cpu = (b.ticks - a.ticks) / CLK_TCK / dt
+        self.switches = (b.switches - a.switches) / dt
         busy = b.sys_busy - a.sys_busy
         total = busy + b.sys_idle - a.sys_idle
         self.sys_busy = busy / total if total else float("nan")
@@ -1018,6 +1035,10 @@ def report(args, results, wall):
     P()
     P("   nv-vgpu console polls/s and 64x64 tiles copied/s (with client):")
     table_counters(results, res_list, "client")
+    P()
+    P("   QEMU's context switches/s (all threads; mostly main-loop "
+      "wake-ups):")
+    table_vnc(results, res_list, "switches", "%.0f")
     P()
     P("   VNC pixels sent to the client, Mpx/s:")
     table_vnc(results, res_list, "vnc_mpx", "%.2f")
