@@ -351,6 +351,43 @@ static void test_release_not_ours(void)
 }
 
 /*
+ * An orphan (QEMU and its helper both killed) whose VF another owner has
+ * typed again since: nv-vgpu-reap and the next start on the PF drop the
+ * record and leave the VF; one still as QEMU left it is released.
+ */
+static void test_orphan_not_ours(void)
+{
+    FakeHost *fh = l4_host(4, L4_ALL);
+    g_autofree char *dir = g_strdup_printf("%s/" RECORDS, fake_host_root(fh));
+    const char *vfs[] = { VF1, VF2 };
+    size_t i;
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    for (i = 0; i < G_N_ELEMENTS(vfs); i++) {
+        g_autofree char *path = g_strdup_printf("%s%s", dir, vfs[i]);
+        g_autofree char *text = g_strdup_printf(
+            "uuid=%s\nbackend=sriov\nparent=" PF "\ntype=1062\n"
+            "device=/sys/bus/pci/devices/%s\n"
+            "remove=/sys/bus/pci/devices/%s/nvidia/current_vgpu_type\n"
+            "remove-value=0\nowner-pid=0\nowner-start=1\n"
+            "guard=1062 /sys/bus/pci/devices/%s/nvidia/current_vgpu_type\n"
+            "idle=/dev/vfio/2%zu\nstate=owned\n", vfs[i], vfs[i], vfs[i],
+            vfs[i], i + 1);
+
+        g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    }
+    fake_host_set_vf(fh, VF1, "current_vgpu_type", "1064\n");
+    fake_host_set_vf(fh, VF2, "current_vgpu_type", "1062\n");
+    g_assert_cmpint(vgpu_records_reap(fake_host_root(fh), PF, false, NULL,
+                                      NULL), ==, 0);
+    assert_vf(fh, VF1, "current_vgpu_type", "1064");
+    assert_vf(fh, VF2, "current_vgpu_type", "0");
+    g_assert_null(fake_host_read(fh, RECORDS VF1));
+    g_assert_null(fake_host_read(fh, RECORDS VF2));
+    fake_host_free(fh);
+}
+
+/*
  * A release while a process holds the VF's VFIO node is held back: the
  * helper gives up, the record stays, and a later reap releases the VF
  * once nobody holds it.
@@ -650,6 +687,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vgpu/sriov/not-enabled", test_not_enabled);
     g_test_add_func("/vgpu/sriov/unknown-pf-vf", test_unknown_pf_vf);
     g_test_add_func("/vgpu/sriov/release-not-ours", test_release_not_ours);
+    g_test_add_func("/vgpu/sriov/orphan-not-ours", test_orphan_not_ours);
     g_test_add_func("/vgpu/sriov/release-waits-for-holder",
                     test_release_waits_for_holder);
     g_test_add_func("/vgpu/sriov/parent-picks-free-vf",
