@@ -351,7 +351,8 @@ static bool sriov_check_vf(const char *root, const char *vf, char **pf,
 
 /*
  * The VFIO nodes of @vf: its group node (or NULL) and, if the kernel has
- * VFIO's character devices, its cdev (or NULL), both without root.
+ * VFIO's character devices (CONFIG_VFIO_DEVICE_CDEV), its cdev (or NULL),
+ * both without root.
  */
 static void sriov_vfio_nodes(const char *root, const char *vf, char **group,
                              char **cdev)
@@ -365,10 +366,19 @@ static void sriov_vfio_nodes(const char *root, const char *vf, char **group,
     *group = g ? g_strdup_printf("/dev/vfio/%s", g) : NULL;
     *cdev = NULL;
     for (i = 0; devs && devs[i]; i++) {
-        if (g_str_has_prefix(devs[i], "vfio") && !strchr(devs[i], '/')) {
-            *cdev = g_strdup_printf("/dev/vfio/devices/%s", devs[i]);
-            break;
+        g_autofree char *node = NULL;
+        g_autofree char *path = NULL;
+
+        if (!g_str_has_prefix(devs[i], "vfio") || strchr(devs[i], '/')) {
+            continue;
         }
+        /* vfio-dev/ is always there; the node only with VFIO's cdevs */
+        node = g_strdup_printf("/dev/vfio/devices/%s", devs[i]);
+        path = vgpu_host_path(root, "%s", node);
+        if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+            *cdev = g_steal_pointer(&node);
+        }
+        break;
     }
 }
 

@@ -503,6 +503,8 @@ static void test_cdev_only(void)
     FakeHost *fh = l4_host(2, L4_ALL);
     g_autofree char *node = g_strdup_printf("%s/dev/vfio/devices/vfio3",
                                             fake_host_root(fh));
+    g_autofree char *node4 = g_strdup_printf("%s/dev/vfio/devices/vfio4",
+                                             fake_host_root(fh));
     g_autofree char *want = NULL;
     g_autofree char *text = NULL;
     VgpuHost *h = host_new(fh);
@@ -518,6 +520,17 @@ static void test_cdev_only(void)
     g_assert_true(fake_host_wait_for(fh, VFDIR(VF1) "current_vgpu_type", "0",
                                      5000));
     g_assert_true(record_gone(fh, VF1));
+
+    /* vfio-dev/vfio4 of a kernel without VFIO's cdevs: no node, no idle= */
+    fake_host_add_vfio_cdev(fh, VF2, 4, true);
+    g_assert_cmpint(unlink(node4), ==, 0);
+    h = host_new(fh);
+    g_assert_true(make_on(h, VF2, "1062", &error_abort));
+    g_free(text);
+    text = fake_host_read(fh, RECORDS VF2);
+    g_assert_nonnull(strstr(text, "idle=/dev/vfio/22\nstate=owned"));
+    host_free(h);
+    g_assert_true(record_gone(fh, VF2));
 
     fd = open(node, O_RDWR);
     g_assert_cmpint(fd, >=, 0);
