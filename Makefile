@@ -47,7 +47,7 @@ endif
 # machine must not configure once without it and again with it.
 CCACHE_FLAG = $$(command -v ccache >/dev/null && echo "--cc=ccache cc")
 
-.PHONY: all deps qemu-src graft configure build plain-build firmware nvsim vnc-client check check-host check-fuzz check-vgpu-host check-libvirt fuzz demo bench clean distclean
+.PHONY: all deps qemu-src graft configure build plain-build firmware nvsim vnc-client check check-host check-fuzz check-vgpu-host check-vgpu-sriov check-libvirt fuzz demo bench clean distclean
 
 all: build
 
@@ -147,6 +147,17 @@ check-vgpu-host: build nvsim vnc-client $(if $(filter 1,$(SANITIZE)),plain-build
 		tests/vgpu-host/run sh fork/vgpu-host-tests.sh $(QBUILD) \
 		$(VGPU_HOST_QTESTS:%=qtest-x86_64/%)
 
+# The simulated SR-IOV GPU (hw/misc/nvsim-sriov-gpu.c) in a test host of
+# its own in SR-IOV mode: q35, the emulated IOMMU (tests/vgpu-host/README.md).
+# Only the tests load our modules, so that the smoke test sees the bare GPU;
+# then nvsim drives it (its VF front: kernel/nvsim/nvsim-sriov.c).
+SRIOV_RESULTS := $(BUILD)/vgpu-sriov/results
+check-vgpu-sriov: build nvsim $(if $(filter 1,$(SANITIZE)),plain-build)
+	@mkdir -p $(SRIOV_RESULTS)
+	@VGPU_HOST_SRIOV=1 VGPU_HOST_STRICT_DMESG=1 VGPU_HOST_MODULES= \
+		VGPU_HOST_RESULTS=$(SRIOV_RESULTS) \
+		tests/vgpu-host/run sh fork/vgpu-sriov-tests.sh
+
 # nv-vgpu under real libvirt (two daemons), and noVNC in headless
 # Chromium, in one test-host boot of its own (tests/libvirt).
 LIBVIRT_RESULTS := $(BUILD)/libvirt/results
@@ -158,7 +169,7 @@ check-libvirt: build nvsim
 	echo "check-libvirt: $$(( $$(date +%s) - start )) s with the test-host boot;" \
 		"screenshots and figures in $(LIBVIRT_RESULTS)/"; exit $$rc
 
-# All three, and one closing line over them.
+# All four, and one closing line over them.
 check:
 	@sh fork/check.sh
 

@@ -107,6 +107,7 @@ CONFIGS = [
            "dmabuf"),
 ]
 LATENCY_CONFIGS = ("upstream", "nv-region", "nv-region-30")
+PROFILE_CONFIGS = ("upstream", "nv-region")
 
 
 
@@ -137,6 +138,21 @@ def proc_status(pid):
             if v.strip().endswith("kB"):
                 out[k] = int(v.split()[0])
     return out
+
+
+def proc_switches(pid):
+    """Context switches of all of the process's threads so far: each is
+    a wake-up of a thread that slept (voluntary) or a preemption."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.split(":")[0].endswith("ctxt_switches"):
+                        n += int(line.split()[1])
+        except FileNotFoundError:       # the thread ended meanwhile
+            pass
+    return n
 
 
 def system_busy_idle():
@@ -174,6 +190,8 @@ class Qemu:
                "-qtest", "unix:" + self.qsock, "-qtest-log", "/dev/null",
                "-qmp", "unix:%s,server=on,wait=off" % self.msock,
                "-display", "none", "-vnc", "unix:" + self.vsock,
+               # thread names, so that a profile can tell VNC's worker
+               "-name", "bench,debug-threads=on",
                "-device", cfg.device_arg(uuid)]
         self.cmdline = cmd
         env = dict(os.environ)
@@ -553,6 +571,7 @@ class Sample:
             self._counters(vm, client)
         self.t = time.monotonic()
         self.ticks = proc_cpu_ticks(vm.pid)
+        self.switches = proc_switches(vm.pid)
         self.sys_busy, self.sys_idle = system_busy_idle()
         if end:
             self._counters(vm, client)
@@ -573,6 +592,7 @@ class Window:
         dt = b.t - a.t
         self.wall = dt
         self.cpu = (b.ticks - a.ticks) / CLK_TCK / dt
+        self.switches = (b.switches - a.switches) / dt
         busy = b.sys_busy - a.sys_busy
         total = busy + b.sys_idle - a.sys_idle
         self.sys_busy = busy / total if total else float("nan")
@@ -594,6 +614,72 @@ def measure(vm, warmup, seconds, client=None):
     vm.check_alive("in a measured window")
     b = Sample(vm, client, end=True)
     return Window(a, b, vm)
+
+
+# ---------------------------------------------------------------------------
+# Where QEMU's CPU goes: a call-graph profile of the changing window
+
+# Each sample goes to the first of these its stack meets, leaf first; a
+# sample of the VNC worker thread is VNC's encoder whatever its stack.
+PROFILE_PARTS = (
+    ("console", ("scanout_shadow_", "vgpu_display_", "dmabuf_surface_",
+                 "vfio_display_", "graphic_hw_update")),
+    ("vnc-compare", ("vnc_refresh_server_surface",)),
+    ("vnc-send", ("vnc_",)),
+)
+PROFILE_OTHER = "other"
+
+
+def profile_classify(comm, stack):
+    if comm.startswith("vnc_worker"):
+        return "vnc-encode"
+    for sym in stack:
+        for part, prefixes in PROFILE_PARTS:
+            if sym.startswith(prefixes):
+                return part
+    return PROFILE_OTHER
+
+
+def run_profile(args, vm, tmp):
+    """perf record QEMU (DWARF call graphs) for one window; the share of
+    samples per part of PROFILE_PARTS, and the top leaf symbols."""
+    data = os.path.join(args.profile_keep or tmp,
+                        "perf-%s.data" % vm.cfg.key)
+    rec = subprocess.run(
+        [args.perf, "record", "-q", "-e", "cpu-clock", "-F",
+         str(args.profile_hz), "--call-graph", "dwarf,16384", "-p",
+         str(vm.pid), "-o", data, "--", "sleep", str(args.window)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if rec.returncode or not os.path.exists(data):
+        raise BenchError("perf record failed: %s" % rec.stderr.strip()[-300:])
+    out = subprocess.run(
+        [args.perf, "script", "-i", data, "-F", "comm,tid,ip,sym",
+         "--inline"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True).stdout
+    parts, leaves, total = {}, {}, 0
+    for block in out.split("\n\n"):
+        lines = [x for x in block.splitlines() if x.strip()]
+        if not lines:
+            continue
+        comm = lines[0].split()[0]
+        stack = []
+        for line in lines[1:]:
+            f = line.split(None, 1)
+            sym = f[1].split("+0x")[0] if len(f) > 1 else "?"
+            stack.append(sym.replace(" (inlined)", "").strip())
+        total += 1
+        part = profile_classify(comm, stack)
+        parts[part] = parts.get(part, 0) + 1
+        leaf = "%s (%s)" % (stack[0] if stack else "?", part)
+        leaves[leaf] = leaves.get(leaf, 0) + 1
+    if not args.profile_keep:
+        os.unlink(data)
+    if not total:
+        raise BenchError("perf recorded no samples")
+    return {"total": total,
+            "parts": {k: v / total for k, v in parts.items()},
+            "leaves": sorted(((v / total, k) for k, v in leaves.items()),
+                             reverse=True)[:8]}
 
 
 def run_latency(args, vm, log_prefix, notes):
@@ -682,6 +768,13 @@ def bench_one(args, cfg, res, uuid, tmp, do_latency):
                     vm, args.warmup, args.window, cl)
             finally:
                 d.stop()
+                if args.profile and cfg.key in PROFILE_CONFIGS and \
+                        res == args.resolutions[0]:
+                    log("%s: profiling the changing window" % name)
+                    try:
+                        r["profile"] = run_profile(args, vm, tmp)
+                    except BenchError as e:
+                        r["profile_error"] = str(e)
             r["band_late"] = d.late
             wc = r["windows"]["client-changing"]
             if cl.size != (width, height):
@@ -943,6 +1036,10 @@ def report(args, results, wall):
     P("   nv-vgpu console polls/s and 64x64 tiles copied/s (with client):")
     table_counters(results, res_list, "client")
     P()
+    P("   QEMU's context switches/s (all threads; mostly main-loop "
+      "wake-ups):")
+    table_vnc(results, res_list, "switches", "%.0f")
+    P()
     P("   VNC pixels sent to the client, Mpx/s:")
     table_vnc(results, res_list, "vnc_mpx", "%.2f")
     P()
@@ -1038,6 +1135,8 @@ def report(args, results, wall):
                     x["rss_no_client"], x["rss_client"], x["hwm"])).rjust(24))
         P("   %-40s%s" % (cfg.label, "".join(cells)))
 
+    report_profile(args, results)
+
     P()
     P("== Notes and problems ==")
     problems = 0
@@ -1078,6 +1177,65 @@ def report(args, results, wall):
     if not problems:
         P("   every QEMU started, ran and quit cleanly%s" % (
             "" if seen else ", nothing on stderr"))
+
+
+VNC_SEND_PARTS = ("vnc-encode", "vnc-send")
+
+
+def net_of_vnc_send(x):
+    """CPU s/s of the changing window with a client, less the share the
+    profile gives VNC's encoder and send path; None without a profile."""
+    w = x["windows"].get("client-changing") if x else None
+    if not w or not x.get("profile"):
+        return None
+    parts = x["profile"]["parts"]
+    return w.cpu * (1.0 - sum(parts.get(k, 0.0) for k in VNC_SEND_PARTS))
+
+
+def report_profile(args, results):
+    r0 = args.resolutions[0]
+    rows = [(c, results.get((c.key, r0))) for c in CONFIGS
+            if c.key in PROFILE_CONFIGS and (c.key, r0) in results]
+    if not any(x and (x.get("profile") or x.get("profile_error"))
+               for _, x in rows):
+        return
+    P = print
+    P()
+    P("== 6. Where QEMU's CPU goes: perf, cpu-clock at %d Hz, DWARF call "
+      "graphs,\n   %s, client, changing band, a %g s window after the "
+      "measured one ==" % (args.profile_hz, r0, args.window))
+    P("   parts (each sample to the first part its stack meets, leaf "
+      "first):")
+    P("     console      the display device: poll, compare, copy "
+      "(scanout_shadow_*, vgpu_display_*, vfio_display_*)")
+    P("     vnc-compare  VNC's own compare of the surface with its copy "
+      "(vnc_refresh_server_surface)")
+    P("     vnc-send     VNC's update, output buffers and socket writes "
+      "(called from other vnc_*)")
+    P("     vnc-encode   the VNC worker thread (the encoder)")
+    P("     other        main loop, timers, qtest, QMP, kernel entry")
+    names = ["console", "vnc-compare", "vnc-send", "vnc-encode",
+             PROFILE_OTHER]
+    P("   %-40s%s%10s" % ("", "".join(n.rjust(12) for n in names),
+                          "samples"))
+    for cfg, x in rows:
+        if x.get("profile_error"):
+            P("   %-40s%s" % (cfg.label, x["profile_error"]))
+            continue
+        pr = x["profile"]
+        P("   %-40s%s%10d" % (cfg.label, "".join(
+            ("%.0f%%" % (100 * pr["parts"].get(n, 0.0))).rjust(12)
+            for n in names), pr["total"]))
+    for cfg, x in rows:
+        if x.get("profile"):
+            P("   top leaf symbols, %s:" % cfg.label)
+            for share, sym in x["profile"]["leaves"]:
+                P("     %5.1f%%  %s" % (100 * share, sym))
+    up = net_of_vnc_send(results.get(("upstream", r0)))
+    nv = net_of_vnc_send(results.get(("nv-region", r0)))
+    P("   CPU s/s net of vnc-send and vnc-encode: upstream %s, nv-vgpu %s, "
+      "ratio %s" % (fmt(up).strip(), fmt(nv).strip(),
+                    fmt_ratio(ratio(nv, up)).strip()))
 
 
 def cell_window(results, cfg, r, phase, scen):
@@ -1196,6 +1354,12 @@ def summary(args, results, rates):
         add("CPU s/s, client, changing, %s" % res,
             cpu("upstream", res, "client", "changing"),
             cpu("nv-region", res, "client", "changing"), "<= 0.35")
+    r0 = args.resolutions[0]
+    if any(results.get((k, r0), {}).get("profile")
+           for k in PROFILE_CONFIGS):
+        add("CPU s/s, client, changing, %s, net of VNC send (perf)" % r0,
+            net_of_vnc_send(results.get(("upstream", r0))),
+            net_of_vnc_send(results.get(("nv-region", r0))), "<= 0.35")
     for res in args.resolutions:
         add("CPU s/s, client, static, %s" % res,
             cpu("upstream", res, "client", "static"),
@@ -1296,6 +1460,18 @@ def parse_args():
     p.add_argument("--sections", default="main,rates",
                    help="main (sections 1-4), rates (section 5), or both "
                    "(default: %(default)s)")
+    p.add_argument("--profile", action="store_true",
+                   help="after the changing window with a client (first "
+                   "resolution), record a call-graph profile of upstream's "
+                   "and nv-vgpu's QEMU with perf for another window: where "
+                   "the CPU goes, and the CPU ratio net of VNC's encoder "
+                   "and send path")
+    p.add_argument("--perf", default="perf", help="perf binary "
+                   "(default: %(default)s)")
+    p.add_argument("--profile-keep", metavar="DIR",
+                   help="keep the perf data files in DIR (perf-CONFIG.data)")
+    p.add_argument("--profile-hz", type=int, default=1000,
+                   help="perf sampling rate (default: %(default)s)")
     p.add_argument("--seed", type=int, default=None,
                    help="random seed for the latency phases")
     a = p.parse_args()

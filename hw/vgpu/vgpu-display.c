@@ -377,6 +377,8 @@ static void vgpu_display_head_off(VgpuDisplay *d)
  * A change on a screen that was static for a slot need not wait for the
  * next slot: one extra poll per slot is allowed then, so a static screen
  * costs at most two compares per slot and a changing one stays at the cap.
+ * An early poll that finds a frame starts a new slot (see
+ * vgpu_display_frame_seen()).
  */
 static bool vgpu_display_may_poll(VgpuDisplay *d, int64_t now)
 {
@@ -397,6 +399,22 @@ static bool vgpu_display_may_poll(VgpuDisplay *d, int64_t now)
     trace_vgpu_display_capped(d->vbasedev->name,
                               d->last_poll_ns + d->min_interval_ns - now);
     return false;
+}
+
+/*
+ * A poll at @now found a new frame.  If it was the early poll, the slot
+ * starts again here: frames stay a slot apart (the early poll needs the
+ * last frame a slot back), and polls follow the guest's own rhythm
+ * instead of landing just before each of its changes, which would cost
+ * two compares per frame (the slot poll finding nothing, then the early
+ * one) and a slot of latency.
+ */
+static void vgpu_display_frame_seen(VgpuDisplay *d, int64_t now)
+{
+    d->last_frame_ns = now;
+    if (d->early_poll) {
+        d->last_poll_ns = now;
+    }
 }
 
 static void vgpu_display_gfx_update(void *opaque)
@@ -433,7 +451,7 @@ static void vgpu_display_gfx_update(void *opaque)
         vgpu_display_head_off(d);
         vgpu_display_spell_end(d);
         if (d->tiles != tiles || blank != d->blank) {
-            d->last_frame_ns = now;
+            vgpu_display_frame_seen(d, now);
         }
         return;
     }
@@ -458,7 +476,7 @@ static void vgpu_display_gfx_update(void *opaque)
     vgpu_display_count_frame(d, &plane, now);
     vgpu_display_spell_end(d);
     if (d->tiles != tiles || blank || d->use_gl) {
-        d->last_frame_ns = now;
+        vgpu_display_frame_seen(d, now);
     }
 }
 

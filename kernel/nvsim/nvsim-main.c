@@ -3,8 +3,9 @@
  * nvsim - simulated NVIDIA vGPU mdev parent driver
  *
  * Module setup: the "nvsim" parent device (and optionally a second one,
- * "nvsim2"), vGPU types, mdev probe/remove, sysfs attributes and the VFIO
- * device ops table.
+ * "nvsim2"), vGPU types, mdev probe/remove, parent sysfs attributes and
+ * the mdevs' VFIO device ops table; and the simulated SR-IOV GPU's PCI
+ * driver (nvsim-sriov.c), registered last.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,7 +24,8 @@ module_param(fb_budget_mb, uint, 0444);
 MODULE_PARM_DESC(fb_budget_mb,
 		 "Framebuffer MiB shared by all vGPUs (default 8192)");
 
-static char *nvsim_driver_version = "550.127.05";
+/* also the host driver version of the SR-IOV GPU's VFs */
+char *nvsim_driver_version = "550.127.05";
 module_param_named(driver_version, nvsim_driver_version, charp, 0444);
 MODULE_PARM_DESC(driver_version,
 		 "Reported host driver version (default 550.127.05)");
@@ -42,7 +44,7 @@ static char *plane = "region";
 module_param(plane, charp, 0444);
 MODULE_PARM_DESC(plane, "Default GFX plane kind: region or dmabuf");
 
-static enum nvsim_plane_mode nvsim_default_plane;
+enum nvsim_plane_mode nvsim_default_plane;
 
 /* protects nvsim_parent.fb_used_mb and nvsim_type.instances */
 static DEFINE_MUTEX(nvsim_parent_lock);
@@ -250,113 +252,7 @@ static struct attribute *nvsim_parent_attrs[] = {
 ATTRIBUTE_GROUPS(nvsim_parent);
 
 /* ------------------------------------------------------------------ */
-/* per mdev attributes: nvidia/vgpu_params */
-
-static const char * const nvsim_param_keys[] = {
-	"frame_rate_limiter",
-	"disable_vnc",
-	"enable_uvm",
-	"enable_debugging",
-	"enable_profiling",
-};
-
-static unsigned int *nvsim_param_slot(struct nvsim_params *p, unsigned int i)
-{
-	switch (i) {
-	case 0: return &p->frame_rate_limiter;
-	case 1: return &p->disable_vnc;
-	case 2: return &p->enable_uvm;
-	case 3: return &p->enable_debugging;
-	case 4: return &p->enable_profiling;
-	}
-	return NULL;
-}
-
-/*
- * Parse "key=value, key=value" (keys above, values 0 or 1).  An empty
- * string resets every parameter to its default: the frame rate limiter
- * on (as NVIDIA's), the rest 0.
- */
-static int nvsim_parse_params(char *s, struct nvsim_params *out)
-{
-	struct nvsim_params p = NVSIM_PARAMS_DEFAULT;
-	char *item;
-
-	while ((item = strsep(&s, ",")) != NULL) {
-		char *key, *val;
-		unsigned int i, v;
-		bool found = false;
-
-		item = strim(item);
-		if (!*item)
-			continue;
-		val = strchr(item, '=');
-		if (!val)
-			return -EINVAL;
-		*val++ = '\0';
-		key = strim(item);
-		val = strim(val);
-		if (kstrtouint(val, 0, &v) || v > 1)
-			return -EINVAL;
-		for (i = 0; i < ARRAY_SIZE(nvsim_param_keys); i++) {
-			if (!strcmp(key, nvsim_param_keys[i])) {
-				*nvsim_param_slot(&p, i) = v;
-				found = true;
-				break;
-			}
-		}
-		if (!found)
-			return -EINVAL;
-	}
-	*out = p;
-	return 0;
-}
-
-static ssize_t vgpu_params_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	ssize_t ret;
-
-	mutex_lock(&nd->lock);
-	ret = sysfs_emit(buf, "%s\n", nd->params_str);
-	mutex_unlock(&nd->lock);
-	return ret;
-}
-
-static ssize_t vgpu_params_store(struct device *dev,
-				 struct device_attribute *attr,
-				 const char *buf, size_t count)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	char str[NVSIM_PARAMS_MAX];
-	struct nvsim_params p;
-	char *copy, *s;
-	int ret;
-
-	if (count >= NVSIM_PARAMS_MAX)
-		return -EINVAL;
-	copy = kmemdup_nul(buf, count, GFP_KERNEL);
-	if (!copy)
-		return -ENOMEM;
-	s = strim(copy);
-	strscpy(str, s, sizeof(str));
-	ret = nvsim_parse_params(s, &p);
-	kfree(copy);
-	if (ret)
-		return ret;
-
-	mutex_lock(&nd->lock);
-	if (nd->open) {
-		ret = -EBUSY;
-	} else {
-		nd->params_req = p;
-		strscpy(nd->params_str, str, sizeof(nd->params_str));
-	}
-	mutex_unlock(&nd->lock);
-	return ret ? ret : count;
-}
-static DEVICE_ATTR_RW(vgpu_params);
+/* per mdev attribute groups: nvidia/ and nvsim/ (nvsim-attrs.c) */
 
 static struct attribute *nvsim_nvidia_attrs[] = {
 	&dev_attr_vgpu_params.attr,
@@ -368,332 +264,9 @@ static const struct attribute_group nvsim_nvidia_group = {
 	.attrs = nvsim_nvidia_attrs,
 };
 
-/* ------------------------------------------------------------------ */
-/*
- * per mdev attributes: nvsim/{plane,inject_irq,frame_rate,plane_fault,
- * mig_fail}, nvsim/{edid,err_irq,plane_region},
- * nvsim/{migration,strict_resuming} and nvsim/resumed
- */
-
-static const char * const nvsim_plane_names[] = {
-	[NVSIM_PLANE_REGION] = "region",
-	[NVSIM_PLANE_DMABUF] = "dmabuf",
-};
-
-static const char * const nvsim_pf_names[NVSIM_PF_COUNT] = {
-	[NVSIM_PF_NONE] = "none",
-	[NVSIM_PF_HUGE] = "huge",
-	[NVSIM_PF_SHORT_STRIDE] = "short_stride",
-	[NVSIM_PF_SMALL_DMABUF] = "small_dmabuf",
-	[NVSIM_PF_BAD_OFFSET] = "bad_offset",
-	[NVSIM_PF_BAD_FORMAT] = "bad_format",
-	[NVSIM_PF_ENOMEM_ONCE] = "enomem_once",
-};
-
-static const char * const nvsim_mf_names[NVSIM_MF_COUNT] = {
-	[NVSIM_MF_NONE] = "none",
-	[NVSIM_MF_PRE_COPY] = "pre_copy",
-	[NVSIM_MF_STOP_COPY] = "stop_copy",
-	[NVSIM_MF_RESUMING] = "resuming",
-	[NVSIM_MF_RESUME_END] = "resume_end",
-	[NVSIM_MF_STOP] = "stop",
-	[NVSIM_MF_RUNNING] = "running",
-	[NVSIM_MF_READ] = "read",
-	[NVSIM_MF_WRITE] = "write",
-};
-
-static ssize_t plane_show(struct device *dev, struct device_attribute *attr,
-			  char *buf)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	ssize_t ret;
-
-	mutex_lock(&nd->lock);
-	ret = sysfs_emit(buf, "%s\n", nvsim_plane_names[nd->plane_mode_req]);
-	mutex_unlock(&nd->lock);
-	return ret;
-}
-
-static ssize_t plane_store(struct device *dev, struct device_attribute *attr,
-			   const char *buf, size_t count)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	int i = sysfs_match_string(nvsim_plane_names, buf);
-	int ret = 0;
-
-	if (i < 0)
-		return i;
-	mutex_lock(&nd->lock);
-	if (nd->open)
-		ret = -EBUSY;
-	else
-		nd->plane_mode_req = i;
-	mutex_unlock(&nd->lock);
-	return ret ? ret : count;
-}
-static DEVICE_ATTR_RW(plane);
-
-static ssize_t inject_irq_store(struct device *dev,
-				struct device_attribute *attr,
-				const char *buf, size_t count)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	unsigned int index;
-	int ret;
-
-	if (sysfs_streq(buf, "err"))
-		index = VFIO_PCI_ERR_IRQ_INDEX;
-	else if (sysfs_streq(buf, "req"))
-		index = VFIO_PCI_REQ_IRQ_INDEX;
-	else if (sysfs_streq(buf, "intx"))
-		index = VFIO_PCI_INTX_IRQ_INDEX;
-	else if (sysfs_streq(buf, "msi"))
-		index = VFIO_PCI_MSI_IRQ_INDEX;
-	else
-		return -EINVAL;
-
-	mutex_lock(&nd->lock);
-	ret = nvsim_signal_irq(nd, index);
-	mutex_unlock(&nd->lock);
-	return ret ? ret : count;
-}
-static DEVICE_ATTR_WO(inject_irq);
-
-/* The frame rate cap of this open: the type's frl_config, 0 for none */
-static ssize_t frame_rate_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	unsigned int frl;
-
-	mutex_lock(&nd->lock);
-	frl = nd->params.frame_rate_limiter ? nd->type->frl : 0;
-	mutex_unlock(&nd->lock);
-	return sysfs_emit(buf, "%u\n", frl);
-}
-static DEVICE_ATTR_RO(frame_rate);
-
-static ssize_t plane_fault_show(struct device *dev,
-				struct device_attribute *attr, char *buf)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	ssize_t ret;
-
-	mutex_lock(&nd->lock);
-	ret = sysfs_emit(buf, "%s\n", nvsim_pf_names[nd->plane_fault]);
-	mutex_unlock(&nd->lock);
-	return ret;
-}
-
-static ssize_t plane_fault_store(struct device *dev,
-				 struct device_attribute *attr,
-				 const char *buf, size_t count)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	int i = sysfs_match_string(nvsim_pf_names, buf);
-
-	if (i < 0)
-		return i;
-	mutex_lock(&nd->lock);
-	nd->plane_fault = i;
-	nvsim_display_zap_locked(nd);
-	mutex_unlock(&nd->lock);
-	return count;
-}
-static DEVICE_ATTR_RW(plane_fault);
-
-static ssize_t mig_fail_show(struct device *dev,
-			     struct device_attribute *attr, char *buf)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%s\n",
-			  nvsim_mf_names[atomic_read(&nd->mig_fail)]);
-}
-
-static ssize_t mig_fail_store(struct device *dev,
-			      struct device_attribute *attr,
-			      const char *buf, size_t count)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	int i = sysfs_match_string(nvsim_mf_names, buf);
-
-	if (i < 0)
-		return i;
-	atomic_set(&nd->mig_fail, i);
-	return count;
-}
-static DEVICE_ATTR_RW(mig_fail);
-
-/*
- * nvsim/{edid,err_irq,plane_region}: features real drivers may lack, and
- * where the display region sits.  Writable only while the device is
- * closed, so they hold for a whole open.
- */
-static ssize_t nvsim_closed_show(struct device *dev, char *buf,
-				 const unsigned int *field)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	ssize_t ret;
-
-	mutex_lock(&nd->lock);
-	ret = sysfs_emit(buf, "%u\n", *field);
-	mutex_unlock(&nd->lock);
-	return ret;
-}
-
-static ssize_t nvsim_closed_store(struct device *dev, const char *buf,
-				  size_t count, unsigned int *field,
-				  unsigned int min, unsigned int max)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	unsigned int v;
-	int ret;
-
-	ret = kstrtouint(buf, 10, &v);
-	if (ret)
-		return ret;
-	if (v < min || v > max)
-		return -EINVAL;
-	mutex_lock(&nd->lock);
-	if (nd->open)
-		ret = -EBUSY;
-	else
-		*field = v;
-	mutex_unlock(&nd->lock);
-	return ret ? ret : count;
-}
-
-#define NVSIM_CLOSED_ATTR(name, field, min, max)			\
-static ssize_t name##_show(struct device *dev,				\
-			   struct device_attribute *attr, char *buf)	\
-{									\
-	struct nvsim_dev *nd = dev_get_drvdata(dev);			\
-									\
-	return nvsim_closed_show(dev, buf, &nd->field);			\
-}									\
-static ssize_t name##_store(struct device *dev,				\
-			    struct device_attribute *attr,		\
-			    const char *buf, size_t count)		\
-{									\
-	struct nvsim_dev *nd = dev_get_drvdata(dev);			\
-									\
-	return nvsim_closed_store(dev, buf, count, &nd->field, min, max); \
-}									\
-static DEVICE_ATTR_RW(name)
-
-NVSIM_CLOSED_ATTR(edid, has_edid, 0, 1);
-NVSIM_CLOSED_ATTR(err_irq, has_err_irq, 0, 1);
-/* 10, where it is by default, or any index past NVSIM_NUM_REGIONS */
-NVSIM_CLOSED_ATTR(plane_region, plane_region, NVSIM_DISPLAY_REGION_INDEX,
-		  NVSIM_PLANE_REGION_MAX);
-
-/* nvsim/migration: 0 offers no VFIO migration; only while closed */
-static ssize_t migration_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	bool on;
-
-	mutex_lock(&nd->lock);
-	on = nd->migration;
-	mutex_unlock(&nd->lock);
-	return sysfs_emit(buf, "%d\n", on);
-}
-
-static ssize_t migration_store(struct device *dev,
-			       struct device_attribute *attr,
-			       const char *buf, size_t count)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	bool on;
-	int ret;
-
-	ret = kstrtobool(buf, &on);
-	if (ret)
-		return ret;
-	/* the core's debugfs state file, made at registration, needs mig_ops */
-	if (!on && IS_ENABLED(CONFIG_VFIO_DEBUGFS))
-		return -EOPNOTSUPP;
-	mutex_lock(&nd->lock);
-	if (nd->open)
-		ret = -EBUSY;
-	else
-		nd->migration = on;
-	mutex_unlock(&nd->lock);
-	return ret ? ret : count;
-}
-static DEVICE_ATTR_RW(migration);
-
-/* nvsim/strict_resuming: 1 refuses region I/O while RESUMING */
-static ssize_t strict_resuming_show(struct device *dev,
-				    struct device_attribute *attr, char *buf)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	bool on;
-
-	mutex_lock(&nd->lock);
-	on = nd->strict_resuming;
-	mutex_unlock(&nd->lock);
-	return sysfs_emit(buf, "%d\n", on);
-}
-
-static ssize_t strict_resuming_store(struct device *dev,
-				     struct device_attribute *attr,
-				     const char *buf, size_t count)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-	bool on;
-	int ret;
-
-	ret = kstrtobool(buf, &on);
-	if (ret)
-		return ret;
-	mutex_lock(&nd->lock);
-	nd->strict_resuming = on;
-	mutex_unlock(&nd->lock);
-	return count;
-}
-static DEVICE_ATTR_RW(strict_resuming);
-
-/*
- * nvsim/resumed: bytes of device state taken through resuming data fds
- * since the mdev was made, so that tests can tell that a destination
- * refused a stream before any vGPU state reached the driver.
- */
-static ssize_t resumed_show(struct device *dev,
-			    struct device_attribute *attr, char *buf)
-{
-	struct nvsim_dev *nd = dev_get_drvdata(dev);
-
-	return sysfs_emit(buf, "%lld\n",
-			  (long long)atomic64_read(&nd->resumed_bytes));
-}
-static DEVICE_ATTR_RO(resumed);
-
-static struct attribute *nvsim_nvsim_attrs[] = {
-	&dev_attr_plane.attr,
-	&dev_attr_inject_irq.attr,
-	&dev_attr_frame_rate.attr,
-	&dev_attr_plane_fault.attr,
-	&dev_attr_mig_fail.attr,
-	&dev_attr_edid.attr,
-	&dev_attr_err_irq.attr,
-	&dev_attr_plane_region.attr,
-	&dev_attr_migration.attr,
-	&dev_attr_strict_resuming.attr,
-	&dev_attr_resumed.attr,
-	NULL,
-};
-
-static const struct attribute_group nvsim_nvsim_group = {
-	.name = "nvsim",
-	.attrs = nvsim_nvsim_attrs,
-};
-
 static const struct attribute_group *nvsim_mdev_groups[] = {
 	&nvsim_nvidia_group,
-	&nvsim_nvsim_group,
+	&nvsim_switches_group,
 	NULL,
 };
 
@@ -706,50 +279,8 @@ static int nvsim_init_dev(struct vfio_device *vdev)
 	struct mdev_device *mdev = to_mdev_device(vdev->dev);
 	const struct nvsim_type *type = to_nvsim_type(mdev->type);
 
-	nd->blank_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!nd->blank_page)
-		return -ENOMEM;
 	nd->mdev = mdev;
-	nd->type = type;
-	nd->front = &nvsim_pci_front;
-	nd->driver_version = type->parent->driver_version;
-	nd->fb_size = (u64)type->fb_mb << 20;
-	nd->fb_pages = nd->fb_size >> PAGE_SHIFT;
-	xa_init(&nd->fb);
-	INIT_LIST_HEAD(&nd->fb_views);
-	atomic_long_set(&nd->fb_nr_pages, 0);
-	atomic_long_set(&nd->fb_nr_dirty, 0);
-	atomic_set(&nd->mig_fail, NVSIM_MF_NONE);
-	atomic64_set(&nd->resumed_bytes, 0);
-	mutex_init(&nd->lock);
-
-	nd->params_req = (struct nvsim_params)NVSIM_PARAMS_DEFAULT;
-	nd->params = nd->params_req;
-	nd->plane_mode_req = nvsim_default_plane;
-	nd->plane_mode = nvsim_default_plane;
-	nd->plane_id = 1;
-	nd->has_edid = 1;
-	nd->has_err_irq = 1;
-	nd->plane_region = NVSIM_DISPLAY_REGION_INDEX;
-	nd->mig_state = VFIO_DEVICE_STATE_RUNNING;
-	nd->migration = true;
-
-	mutex_lock(&nd->lock);
-	nvsim_mig_open_locked(nd);
-	nvsim_config_init(nd);
-	nvsim_reset_locked(nd);
-	mutex_unlock(&nd->lock);
-	return 0;
-}
-
-static void nvsim_release_dev(struct vfio_device *vdev)
-{
-	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
-
-	nvsim_fb_views_detach_all(nd);
-	nvsim_fb_free(nd);
-	put_page(nd->blank_page);
-	mutex_destroy(&nd->lock);
+	return nvsim_dev_init(nd, type, type->parent->driver_version);
 }
 
 static int nvsim_open_device(struct vfio_device *vdev)
@@ -757,63 +288,22 @@ static int nvsim_open_device(struct vfio_device *vdev)
 	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
 
 	mutex_lock(&nd->lock);
-	nd->open = true;
-	nd->params = nd->params_req;
-	nd->plane_mode = nd->plane_mode_req;
-	nvsim_mig_open_locked(nd);
-	nvsim_reset_locked(nd);
-	nvsim_edid_reset_locked(nd);
+	nvsim_dev_open_locked(nd);
 	mutex_unlock(&nd->lock);
 	return 0;
-}
-
-static void nvsim_close_device(struct vfio_device *vdev)
-{
-	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
-
-	mutex_lock(&nd->lock);
-	nvsim_mig_reset_locked(nd);
-	nvsim_irqs_release_locked(nd);
-	nd->open = false;
-	mutex_unlock(&nd->lock);
-}
-
-/*
- * The mdev is being removed while its user still has it open; the VFIO
- * core calls this again and again until the user lets go.  Ask the user
- * through its request interrupt (QEMU unplugs the device then), and say
- * so in the log at the first call and then every 30th, rate-limited; a
- * user with no request eventfd cannot be asked, which is said once.
- */
-static void nvsim_request(struct vfio_device *vdev, unsigned int count)
-{
-	struct nvsim_dev *nd = vdev_to_nvsim(vdev);
-	bool asked;
-
-	mutex_lock(&nd->lock);
-	asked = !nvsim_signal_irq(nd, VFIO_PCI_REQ_IRQ_INDEX);
-	mutex_unlock(&nd->lock);
-
-	if (asked && !(count % 30))
-		dev_info_ratelimited(&nd->mdev->dev,
-				     "removal waits for its user: request interrupt sent (%u)\n",
-				     count + 1);
-	else if (!asked && !count)
-		dev_info(&nd->mdev->dev,
-			 "removal waits for its user, which has no request interrupt to be asked with\n");
 }
 
 static const struct vfio_device_ops nvsim_vfio_ops = {
 	.name		= "vfio-nvsim",
 	.init		= nvsim_init_dev,
-	.release	= nvsim_release_dev,
+	.release	= nvsim_vdev_release,
 	.open_device	= nvsim_open_device,
-	.close_device	= nvsim_close_device,
+	.close_device	= nvsim_vdev_close,
 	.read		= nvsim_read,
 	.write		= nvsim_write,
 	.ioctl		= nvsim_ioctl,
 	.mmap		= nvsim_mmap,
-	.request	= nvsim_request,
+	.request	= nvsim_vdev_request,
 	.bind_iommufd	= vfio_iommufd_emulated_bind,
 	.unbind_iommufd	= vfio_iommufd_emulated_unbind,
 	.attach_ioas	= vfio_iommufd_emulated_attach_ioas,
@@ -1040,6 +530,10 @@ static int __init nvsim_init(void)
 			goto err_parent;
 	}
 
+	ret = nvsim_sriov_register();
+	if (ret)
+		goto err_parent2;
+
 	pr_info("simulated vGPU parent ready (budget %u MiB, driver %s, %s planes)\n",
 		fb_budget_mb, nvsim_driver_version,
 		nvsim_plane_names[nvsim_default_plane]);
@@ -1048,6 +542,8 @@ static int __init nvsim_init(void)
 			NVSIM_NAME2, fb_budget_mb, parent2_driver_version);
 	return 0;
 
+err_parent2:
+	nvsim_parent_del(&nvsim_parents[1]);
 err_parent:
 	nvsim_parent_del(&nvsim_parents[0]);
 err_driver:
@@ -1059,6 +555,7 @@ err_class:
 
 static void __exit nvsim_exit(void)
 {
+	nvsim_sriov_unregister();
 	nvsim_parent_del(&nvsim_parents[1]);
 	nvsim_parent_del(&nvsim_parents[0]);
 	mdev_unregister_driver(&nvsim_mdev_driver);
@@ -1069,5 +566,5 @@ module_init(nvsim_init);
 module_exit(nvsim_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("Simulated NVIDIA vGPU mdev parent driver");
+MODULE_DESCRIPTION("Simulated NVIDIA vGPU mdev parent driver and SR-IOV GPU");
 MODULE_IMPORT_NS(DMA_BUF);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * nvsim - simulated NVIDIA vGPU mdev parent driver, internal definitions
+ * nvsim - simulated NVIDIA vGPU driver (mdevs and SR-IOV VFs), internal
+ * definitions
  *
  * Lock ordering (outermost first):
  *
@@ -9,8 +10,13 @@
  *   mmap_lock			(a user copy that faults; the page fault
  *				handlers run under it)
  *   nvsim_parent_lock		global, instance/framebuffer budget accounting
- *   nvsim_dev.lock		per mdev: registers, config space, irqs, plane,
- *				params, migration state
+ *				of the mdev parents
+ *   nvsim_gpu.lock		per simulated SR-IOV GPU (nvsim-sriov.c): the
+ *				type and placements of its VFs' vGPUs; same
+ *				level as nvsim_parent_lock, never both held
+ *   nvsim_dev.lock		per mdev or VF: registers, config space, irqs,
+ *				plane, params, migration state, and (on a VF)
+ *				its type
  *   nvsim_mig_file.lock	per migration data fd: its state and the
  *				staging buffer's bounds
  *   nvsim_view_lock		global, in nvsim-core.c: the lists of
@@ -147,7 +153,14 @@ struct nvsim_mig_file;
 
 struct nvsim_dev {
 	struct vfio_device vdev;	/* must be first */
-	struct mdev_device *mdev;
+	struct mdev_device *mdev;	/* NULL on a VF */
+	/*
+	 * The vGPU's type.  An mdev's is fixed.  A VF's is NULL until
+	 * nvidia/current_vgpu_type gives it one, and changes only while the
+	 * device is closed, under nvsim_gpu.lock and @lock (either is enough
+	 * to read it); everything that runs while the device is open may
+	 * read it without a lock.  @fb_size and @fb_pages follow it.
+	 */
 	const struct nvsim_type *type;
 	const struct nvsim_front_ops *front;	/* immutable */
 	/* of the mdev's parent; written to and checked in migration headers */
@@ -314,6 +327,35 @@ ssize_t nvsim_edid_rw(struct nvsim_dev *nd, u64 off, char __user *ubuf,
 		      size_t count, bool write);
 u64 nvsim_display_region_size(struct nvsim_dev *nd, u64 *fb_offset);
 void nvsim_edid_reset_locked(struct nvsim_dev *nd);
+
+/* nvsim-main.c: module parameters every front uses */
+extern enum nvsim_plane_mode nvsim_default_plane;
+extern char *nvsim_driver_version;
+
+/* nvsim-vdev.c: the life cycle of an nvsim_dev, whatever its front */
+int nvsim_dev_init(struct nvsim_dev *nd, const struct nvsim_type *type,
+		   const char *driver_version);
+void nvsim_dev_set_type_locked(struct nvsim_dev *nd,
+			       const struct nvsim_type *type);
+void nvsim_dev_clear_type_locked(struct nvsim_dev *nd);
+void nvsim_dev_open_locked(struct nvsim_dev *nd);
+void nvsim_vdev_release(struct vfio_device *vdev);
+void nvsim_vdev_close(struct vfio_device *vdev);
+void nvsim_vdev_request(struct vfio_device *vdev, unsigned int count);
+
+/*
+ * nvsim-attrs.c: sysfs attributes of a vGPU, whatever its front; the
+ * device's drvdata is its nvsim_dev.  nvidia/vgpu_params, and the nvsim/
+ * group (fault injection, feature switches, counters).
+ */
+#define NVSIM_NR_PLANE_MODES	2
+extern const char * const nvsim_plane_names[NVSIM_NR_PLANE_MODES];
+extern struct device_attribute dev_attr_vgpu_params;
+extern const struct attribute_group nvsim_switches_group;
+
+/* nvsim-sriov.c: the simulated SR-IOV GPU's PCI driver */
+int nvsim_sriov_register(void);
+void nvsim_sriov_unregister(void);
 
 /* nvsim-mig.c */
 void nvsim_mig_reset_locked(struct nvsim_dev *nd);

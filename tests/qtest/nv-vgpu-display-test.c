@@ -1020,9 +1020,10 @@ static void test_frame_cap(void)
 /*
  * The cap and idle screens, refreshed by screendumps at console-fps=1
  * (slots of a second): a change on a screen that was static for a slot
- * is shown at once, by an extra poll; a second change in the same slot
- * is held back, but not lost: a timer shows it when the slot ends,
- * although nothing refreshes the console again.
+ * is shown at once, by an extra poll, which starts a new slot; a second
+ * change in that slot is held back (also past the end of the slot the
+ * early poll came in), but not lost: a timer shows it when the slot
+ * ends, although nothing refreshes the console again.
  */
 static void test_frame_cap_slots(void)
 {
@@ -1049,6 +1050,7 @@ static void test_frame_cap_slots(void)
     g_assert_cmpuint(console_counter(g, "x-console-early-polls"), ==, 0);
 
     /* the screen was static for a slot: this change is shown at once */
+    g_usleep(600 * 1000);
     qtest_memset(vm->qts, g->fb, 0x11, TILE * 4);
     screendump_null(vm);
     early = console_counter(g, "x-console-early-polls");
@@ -1057,7 +1059,11 @@ static void test_frame_cap_slots(void)
     g_assert_cmpuint(console_counter(g, "x-console-tiles"), ==, tiles + 1);
     capped = console_counter(g, "x-console-capped");
 
-    /* a frame was just shown: the next change waits for the slot's end */
+    /*
+     * A frame was just shown, and its slot began with it: a change after
+     * the end of slot 2 (1.1 s after its start) still waits.
+     */
+    g_usleep(500 * 1000);
     qtest_memset(vm->qts, g->fb + 2 * TILE * 4, 0x22, TILE * 4);
     screendump_null(vm);
     g_assert_cmpuint(console_counter(g, "x-console-capped"), ==, capped + 1);

@@ -33,6 +33,7 @@
 #include <linux/vfio.h>
 
 #include "nvsim-regs.h"
+#include "selftest-util.h"
 
 #define PARENT		"/sys/class/mdev_bus/nvsim"
 #define TYPES		PARENT "/mdev_supported_types"
@@ -47,79 +48,6 @@
 #define MIG_PAGE_REC	(PG + MIG_REC)
 /* REGS (11 registers), CONFIG (10 dwords) and END */
 #define MIG_TAIL	(3 * MIG_REC + 8 * (11 + 10))
-
-static int n_pass, n_fail, n_test;
-
-static void ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_test++;
-	printf("%s %d - ", cond ? "ok" : "not ok", n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (cond)
-		n_pass++;
-	else
-		n_fail++;
-}
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-/* ------------------------------------------------------------------ */
-/* sysfs */
-
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	return err;
-}
-
-static int sysfs_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	while (n && buf[n - 1] == '\n')
-		buf[--n] = 0;
-	return 0;
-}
-
-static long sysfs_long(const char *path)
-{
-	char buf[64];
-
-	if (sysfs_read(path, buf, sizeof(buf)))
-		return -1;
-	return strtol(buf, NULL, 0);
-}
 
 static long avail_on(const char *types, int type)
 {
