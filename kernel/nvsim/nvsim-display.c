@@ -320,9 +320,9 @@ static vm_fault_t nvsim_dmabuf_vm_mkwrite(struct vm_fault *vmf)
 	struct nvsim_dmabuf *nb = vmf->vma->vm_private_data;
 	struct folio *folio = page_folio(vmf->page);
 
-	nvsim_fb_view_mark(&nb->view, vmf->pgoff, 1, NVSIM_FB_DIRTY);
-	/* our pages have no ->mapping: hand the core a locked folio */
+	/* locked before the mark, as in nvsim_fb_vm_mkwrite() (and why) */
 	folio_lock(folio);
+	nvsim_fb_view_mark(&nb->view, vmf->pgoff, 1, NVSIM_FB_DIRTY);
 	return VM_FAULT_LOCKED;
 }
 

@@ -13,6 +13,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -141,15 +142,21 @@ static int nvsim_mig_fill(struct nvsim_mig_file *migf)
 	while ((page = xa_find(&nd->fb, &idx, ULONG_MAX, NVSIM_FB_DIRTY))) {
 		/*
 		 * Clear the mark, then write-protect, then copy: a store
-		 * racing with us marks the page dirty again.
+		 * racing with us marks the page dirty again.  The page lock
+		 * keeps a write fault that has marked the page but not yet
+		 * made its PTE writable out of the clear and zap (see
+		 * nvsim_fb_vm_mkwrite()).
 		 */
+		folio_lock(page_folio(page));
 		if (nvsim_fb_test_and_clear_dirty(nd, idx)) {
 			nvsim_fb_write_protect(nd, idx);
+			folio_unlock(page_folio(page));
 			nvsim_mig_put_record(migf, NVSIM_MIG_REC_PAGE, idx,
 					     page_address(page),
 					     NVSIM_MIG_PAGE_SIZE);
 			return 0;
 		}
+		folio_unlock(page_folio(page));
 		idx++;
 	}
 

@@ -448,15 +448,21 @@ static vm_fault_t nvsim_fb_vm_fault(struct vm_fault *vmf)
  * the first store to a page lands here, so the page can be marked dirty
  * for migration.  The saver zaps a page's PTEs after clearing its dirty
  * mark (nvsim_fb_write_protect()), which re-arms this.
+ *
+ * The folio is locked before the mark and stays locked (VM_FAULT_LOCKED)
+ * until the core has made the PTE writable; the saver clears and zaps
+ * under the same lock.  Marked first and locked after, a saver could
+ * clear the mark and zap nothing in between, and the store would then
+ * land through the new PTE on a clean page and never be sent.
  */
 static vm_fault_t nvsim_fb_vm_mkwrite(struct vm_fault *vmf)
 {
 	struct nvsim_dev *nd = vmf->vma->vm_private_data;
 	struct folio *folio = page_folio(vmf->page);
 
-	nvsim_fb_mark(nd, vmf->pgoff, NVSIM_FB_DIRTY);
 	/* our pages have no ->mapping: hand the core a locked folio */
 	folio_lock(folio);
+	nvsim_fb_mark(nd, vmf->pgoff, NVSIM_FB_DIRTY);
 	return VM_FAULT_LOCKED;
 }
 
