@@ -1089,8 +1089,10 @@ def main():
                                 multifd=m == "on")])
     notes = []
     if args.sparse:
+        # one 8C fits a parent: the VM goes back and forth between two
         chains.append([Case("8G-sparse", TYPE_8C, 64 * MiB, "live", False,
-                            sparse=True, dst_parent=MDEV_BUS2, rep=n + 1)
+                            sparse=True, rep=n + 1,
+                            dst_parent=MDEV_BUS if n % 2 else MDEV_BUS2)
                        for n in range(args.repeat)])
 
     need = 2 * max(sizes) + 512 * MiB
