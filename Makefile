@@ -100,7 +100,7 @@ firmware:
 
 # Host tests: our unit tests and qtests, plus upstream's device-introspect
 # and qom tests that every new device type must keep passing.
-UNIT_TESTS := test-vgpu-profile test-vgpu-mdev
+UNIT_TESTS := test-vgpu-profile test-vgpu-mdev test-vgpu-sriov
 QTESTS     := nv-vgpu-test nv-vgpu-display-test nv-vgpu-migration-test \
               device-introspect-test qom-test
 

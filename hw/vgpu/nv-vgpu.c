@@ -32,38 +32,68 @@
 #include "hw/vgpu/vgpu-sysfs.h"
 #include "trace.h"
 
-/* Which of the two ways to name a vGPU was used, and used consistently? */
+/*
+ * Which of the ways to name a vGPU was used, and used consistently?
+ *   sysfsdev=MDEV                 an existing mdev
+ *   parent=GPU,profile=TYPE       a new mdev, or a free VF of an SR-IOV PF
+ *   host=VF (or sysfsdev=VF)      a VF that has a vGPU type
+ *   host=VF,profile=TYPE          that VF, given the type first
+ * mdev-type= is the old name of profile=.
+ */
 static bool nv_vgpu_check_options(NvVgpuState *s, Error **errp)
 {
     VFIOPCIDevice *vdev = VFIO_PCI(s);
+    bool by_host = ~vdev->host.domain || ~vdev->host.bus ||
+                   ~vdev->host.slot || ~vdev->host.function;
     bool by_path = vdev->vbasedev.sysfsdev;
-    bool by_type = s->mdev_parent || s->mdev_type || s->mdev_uuid;
     QemuUUID uuid;
 
-    if (~vdev->host.domain || ~vdev->host.bus || ~vdev->host.slot ||
-        ~vdev->host.function) {
-        error_setg(errp, "nv-vgpu takes a vGPU, not host=; use "
-                   "sysfsdev=/sys/bus/mdev/devices/UUID or parent= and "
-                   "mdev-type=, or vfio-pci for a whole GPU");
+    if (s->mdev_type && s->vgpu_type_req &&
+        strcmp(s->mdev_type, s->vgpu_type_req)) {
+        error_setg(errp, "profile=%s and mdev-type=%s disagree: mdev-type= "
+                   "is the old name of profile=, give one of them",
+                   s->vgpu_type_req, s->mdev_type);
         return false;
     }
-    if (by_path && by_type) {
-        error_setg(errp, "use either sysfsdev= (an existing vGPU) or "
-                   "parent= and mdev-type= (a vGPU that nv-vgpu creates), "
-                   "not both");
+    if (!s->vgpu_type_req) {
+        s->vgpu_type_req = g_strdup(s->mdev_type);
+    }
+    if (by_host && by_path) {
+        error_setg(errp, "use either host= or sysfsdev=, not both");
         return false;
     }
-    if (!by_path && !by_type) {
+    if ((by_host || by_path) && (s->mdev_parent || s->mdev_uuid)) {
+        error_setg(errp, "use either %s= (an existing vGPU or VF) or "
+                   "parent= (a vGPU that nv-vgpu makes on a GPU), not both",
+                   by_host ? "host" : "sysfsdev");
+        return false;
+    }
+    if (!by_host && !by_path && !s->mdev_parent && s->vgpu_type_req) {
+        error_setg(errp, "profile=%s needs a place to make the vGPU: "
+                   "parent=GPU (an mdev parent, or an SR-IOV physical "
+                   "function whose free VF is taken) or host=VF",
+                   s->vgpu_type_req);
+        return false;
+    }
+    if (!by_host && !by_path && !s->mdev_parent) {
         error_setg(errp, "nv-vgpu needs a vGPU: sysfsdev=/sys/bus/mdev/"
-                   "devices/UUID for an existing one, or parent=PARENT,"
-                   "mdev-type=TYPE to create one");
+                   "devices/UUID for an existing mdev, host=VF for an "
+                   "SR-IOV VF (with profile=TYPE to give it a type), or "
+                   "parent=GPU,profile=TYPE to make one");
         return false;
     }
-    if (by_type && (!s->mdev_parent || !s->mdev_type)) {
-        error_setg(errp, "parent= and mdev-type= go together: name the GPU "
-                   "(as listed in /sys/class/mdev_bus/) and the vGPU type "
-                   "or profile to create on it");
+    if (s->mdev_parent && !s->vgpu_type_req) {
+        error_setg(errp, "parent= and profile= go together: name the GPU "
+                   "(an mdev parent in /sys/class/mdev_bus/ or an SR-IOV "
+                   "physical function) and the vGPU type or profile to make "
+                   "on it");
         return false;
+    }
+    if (by_host) {
+        g_free(s->host_vf);
+        s->host_vf = g_strdup_printf("%04x:%02x:%02x.%01x", vdev->host.domain,
+                                     vdev->host.bus, vdev->host.slot,
+                                     vdev->host.function);
     }
     if (s->ramfb && vdev->display == ON_OFF_AUTO_OFF) {
         error_setg(errp, "ramfb=on shows the boot display on head 0's "
@@ -125,7 +155,7 @@ static bool nv_vgpu_check_display(NvVgpuState *s, Error **errp)
         if (vdev->display == ON_OFF_AUTO_AUTO) {
             warn_report("nv-vgpu %s: no console: the vGPU's plugin "
                         "parameters have disable_vnc=1 (display=off "
-                        "silences this)", DEVICE(s)->id ?: s->host.uuid);
+                        "silences this)", DEVICE(s)->id ?: s->host.id);
         }
     }
     if (vdev->display == ON_OFF_AUTO_OFF &&
@@ -158,7 +188,7 @@ static bool nv_vgpu_display_init(NvVgpuState *s, Error **errp)
         .follow_viewer = s->monitor_follows_viewer,
         .warn_interval_ms = s->console_warn_interval_ms,
         .ramfb = s->ramfb,
-        .owner = DEVICE(s)->id ?: s->host.uuid,
+        .owner = DEVICE(s)->id ?: s->host.id,
     };
 
     return vgpu_display_init(&s->display, DEVICE(s), &vdev->vbasedev, &cfg,
@@ -196,7 +226,7 @@ static void nv_vgpu_release_pending(const char *uuid)
     for (l = nv_vgpu_pending_releases; l; l = l->next) {
         VgpuHost *h = l->data;
 
-        if (!g_strcmp0(h->uuid, uuid)) {
+        if (!g_strcmp0(h->id, uuid)) {
             nv_vgpu_pending_releases = g_slist_remove(nv_vgpu_pending_releases,
                                                       h);
             vgpu_host_release(h);
@@ -220,12 +250,14 @@ static void nv_vgpu_instance_finalize(Object *obj)
     VgpuHost *h;
 
     g_clear_pointer(&s->params, g_strfreev);
+    g_clear_pointer(&s->host_vf, g_free);
+    g_clear_pointer(&s->host_vf_path, g_free);
     if (!s->host.ops) {
         return;                 /* never realized */
     }
     h = g_memdup2(&s->host, sizeof(s->host));
     if (h->created) {
-        trace_nv_vgpu_remove(h->uuid);
+        trace_nv_vgpu_remove(h->id);
     }
     nv_vgpu_pending_releases = g_slist_prepend(nv_vgpu_pending_releases, h);
     aio_bh_schedule_oneshot(qemu_get_aio_context(), nv_vgpu_release_bh, h);
@@ -272,8 +304,8 @@ nv_vgpu_set_blocker(NvVgpuState *s, Error **errp, const char *fmt, ...)
     va_end(ap);
     migrate_del_blocker(&vbasedev->migration_blocker);
     error_setg(&vbasedev->migration_blocker, "nv-vgpu %s: %s",
-               DEVICE(s)->id ?: s->host.uuid, why);
-    trace_nv_vgpu_migration_blocked(s->host.uuid, why);
+               DEVICE(s)->id ?: s->host.id, why);
+    trace_nv_vgpu_migration_blocked(s->host.id, why);
     return !migrate_add_blocker_normal(&vbasedev->migration_blocker, errp);
 }
 
@@ -317,7 +349,7 @@ static bool nv_vgpu_check_migration(NvVgpuState *s, Error **errp)
                        "vGPU %s offers no VFIO migration (%s); without "
                        "enable-migration=on (the default is auto) the vGPU "
                        "runs, and migration of its VM is refused",
-                       s->host.uuid, err ? strerror(err) :
+                       s->host.id, err ? strerror(err) :
                        "no STOP_COPY support");
             return false;
         }
@@ -370,16 +402,66 @@ static bool nv_vgpu_create(NvVgpuState *s, Error **errp)
     VgpuHost *h = &s->host;
     bool unlock = phase_check(PHASE_MACHINE_READY) && !s->create_with_bql &&
                   bql_locked();
+    VgpuRequest req = {
+        .parent = s->mdev_parent,
+        .device = s->host_vf,
+        .type = s->vgpu_type_req,
+        .uuid = s->mdev_uuid,
+    };
     bool ok;
 
     if (unlock) {
         bql_unlock();
     }
-    ok = h->ops->create(h, s->mdev_parent, s->mdev_type, s->mdev_uuid, errp);
+    ok = h->ops->create(h, &req, errp);
     if (unlock) {
         bql_lock();
     }
     return ok;
+}
+
+/*
+ * mdev or SR-IOV, by what sysfs shows of the GPU or device named.  host=
+ * is always a VF; it goes to vfio-pci as the VF's sysfs path.
+ */
+static bool nv_vgpu_pick_backend(NvVgpuState *s, Error **errp)
+{
+    VFIOPCIDevice *vdev = VFIO_PCI(s);
+    VgpuHost *h = &s->host;
+
+    if (s->host_vf) {
+        h->ops = &vgpu_sriov_backend;
+        g_free(s->host_vf_path);
+        s->host_vf_path = g_strdup_printf("/sys/bus/pci/devices/%s",
+                                          s->host_vf);
+        return true;
+    }
+    if (vdev->vbasedev.sysfsdev) {
+        h->ops = vgpu_backend_for_device(h->root, vdev->vbasedev.sysfsdev);
+        if (h->ops == &vgpu_mdev_backend && s->vgpu_type_req) {
+            error_setg(errp, "use either sysfsdev= (an existing vGPU) or "
+                       "parent= and profile= (a vGPU that nv-vgpu creates), "
+                       "not both");
+            return false;
+        }
+        if (h->ops == &vgpu_sriov_backend && s->vgpu_type_req) {
+            /* sysfsdev=VF,profile=TYPE: as host=VF,profile=TYPE */
+            s->host_vf = g_path_get_basename(vdev->vbasedev.sysfsdev);
+            s->host_vf_path = g_strdup(vdev->vbasedev.sysfsdev);
+        }
+        return true;
+    }
+    h->ops = vgpu_backend_for_parent(h->root, s->mdev_parent);
+    if (!h->ops) {
+        /* neither: the mdev backend explains what it looked for */
+        h->ops = &vgpu_mdev_backend;
+    }
+    if (h->ops == &vgpu_sriov_backend && s->mdev_uuid) {
+        error_setg(errp, "uuid= names an mdev, but %s is an SR-IOV GPU, "
+                   "whose vGPUs are VFs: drop uuid=", s->mdev_parent);
+        return false;
+    }
+    return true;
 }
 
 /* A bus reset can reach a device being hot-plugged: see nv_vgpu_create(). */
@@ -407,33 +489,45 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
                                  &s->driver_match, errp) ||
         !vgpu_params_build(s->params_str, s->frame_rate_limiter, &s->params,
                            errp) ||
-        !vgpu_multi_parse_rules(s->multi_rules_str, &s->multi_rules, errp)) {
+        !vgpu_multi_parse_rules(s->multi_rules_str, &s->multi_rules, errp) ||
+        !nv_vgpu_pick_backend(s, errp)) {
         goto fail;
     }
-    if (s->mdev_parent) {
-        if (s->mdev_uuid) {
-            if (!vgpu_multi_check_uuid(s, s->mdev_uuid, errp)) {
+    if (s->mdev_parent || (h->ops == &vgpu_sriov_backend &&
+                           s->vgpu_type_req)) {
+        if (s->mdev_uuid || s->host_vf) {
+            const char *id = s->mdev_uuid ?: s->host_vf;
+
+            if (!vgpu_multi_check_uuid(s, id, errp)) {
                 goto fail;
             }
-            nv_vgpu_release_pending(s->mdev_uuid);
+            nv_vgpu_release_pending(id);
+        }
+        if (s->mdev_uuid) {
             /* Made ahead by vgpu-create? */
             taken = vgpu_prepared_take(s->mdev_uuid, s->mdev_parent,
-                                       s->mdev_type, h, errp);
+                                       s->vgpu_type_req, h, errp);
         }
         if (taken < 0 || (!taken && !nv_vgpu_create(s, errp))) {
             goto fail;
         }
-        vbasedev->sysfsdev = vgpu_host_path(h->root, "%s", h->sysfsdev);
     } else {
-        g_autofree char *uuid = g_path_get_basename(vbasedev->sysfsdev);
+        g_autofree char *id = g_path_get_basename(s->host_vf ?:
+                                                  vbasedev->sysfsdev);
 
-        if (!vgpu_multi_check_uuid(s, uuid, errp)) {
+        if (!vgpu_multi_check_uuid(s, id, errp)) {
             goto fail;
         }
-        nv_vgpu_release_pending(uuid);
-        if (!h->ops->open(h, vbasedev->sysfsdev, errp)) {
+        nv_vgpu_release_pending(id);
+        if (!h->ops->open(h, s->host_vf ? s->host_vf_path :
+                          vbasedev->sysfsdev, errp)) {
             goto fail;
         }
+    }
+    if (h->ops == &vgpu_sriov_backend || s->mdev_parent) {
+        /* vfio-pci opens what the backend found, under the host root */
+        g_free(vbasedev->sysfsdev);
+        vbasedev->sysfsdev = vgpu_host_path(h->root, "%s", h->sysfsdev);
     }
     if (h->reaper) {
         /* A helper that someone kills is replaced while QEMU runs. */
@@ -448,8 +542,8 @@ static void nv_vgpu_realize(DeviceState *dev, Error **errp)
         !vgpu_multi_check_plug(s, errp)) {
         goto fail;
     }
-    vgpu_locality_init(&s->locality, h, dev->id ?: h->uuid);
-    trace_nv_vgpu_realize(h->uuid, h->profile.type_id,
+    vgpu_locality_init(&s->locality, h, dev->id ?: h->id);
+    trace_nv_vgpu_realize(h->id, h->profile.type_id,
                           h->profile.name ? h->profile.name : "", h->created);
 
     /* Before vfio-pci's, so that the descriptor leads the stream. */
@@ -511,6 +605,14 @@ static void nv_vgpu_instance_init(Object *obj)
 static char *nv_vgpu_get_uuid(Object *obj, Error **errp)
 {
     return g_strdup(NV_VGPU(obj)->host.uuid);
+}
+
+static char *nv_vgpu_get_vf(Object *obj, Error **errp)
+{
+    NvVgpuState *s = NV_VGPU(obj);
+
+    return g_strdup(s->host.ops == &vgpu_sriov_backend && s->host.id ?
+                    s->host.id : "");
 }
 
 static char *nv_vgpu_get_type(Object *obj, Error **errp)
@@ -607,6 +709,7 @@ static const PropertyInfo nv_vgpu_prop_on_request = {
 
 static const Property nv_vgpu_properties[] = {
     DEFINE_PROP_STRING("parent", NvVgpuState, mdev_parent),
+    DEFINE_PROP_STRING("profile", NvVgpuState, vgpu_type_req),
     DEFINE_PROP_STRING("mdev-type", NvVgpuState, mdev_type),
     DEFINE_PROP_STRING("uuid", NvVgpuState, mdev_uuid),
     DEFINE_PROP_STRING("x-host-root", NvVgpuState, host_root),
@@ -679,16 +782,20 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
     device_class_set_parent_realize(dc, nv_vgpu_realize, &nc->parent_realize);
     device_class_set_parent_unrealize(dc, nv_vgpu_unrealize,
                                       &nc->parent_unrealize);
-    dc->desc = "NVIDIA vGPU (VFIO mediated device)";
+    dc->desc = "NVIDIA vGPU (VFIO mediated device or SR-IOV VF)";
     dc->vmsd = &vmstate_nv_vgpu;
     set_bit(DEVICE_CATEGORY_DISPLAY, dc->categories);
 
     object_class_property_set_description(klass, "parent",
-        "Host GPU to create the vGPU on, as listed in /sys/class/mdev_bus/ "
-        "(e.g. 0000:83:00.0); goes with mdev-type=");
+        "Host GPU to create the vGPU on: an mdev parent as listed in "
+        "/sys/class/mdev_bus/ or an SR-IOV physical function whose free VF "
+        "is taken (e.g. 0000:83:00.0); goes with profile=");
+    object_class_property_set_description(klass, "profile",
+        "vGPU type id (e.g. nvidia-289, 1062) or profile name (e.g. GRID "
+        "P4-8C, NVIDIA L4-4Q) to make: with parent= on that GPU, with "
+        "host= on that VF");
     object_class_property_set_description(klass, "mdev-type",
-        "vGPU type id (e.g. nvidia-289) or profile name (e.g. GRID P4-8C) "
-        "to create; goes with parent=");
+        "Old name of profile= (same meaning)");
     object_class_property_set_description(klass, "uuid",
         "UUID of the vGPU to create with parent= and mdev-type= "
         "(default: a new random one); an existing vGPU of that type with "
@@ -746,7 +853,12 @@ static void nv_vgpu_class_init(ObjectClass *klass, void *data)
         "UUID of the host vGPU (read-only)");
     object_class_property_add_str(klass, "vgpu-type", nv_vgpu_get_type, NULL);
     object_class_property_set_description(klass, "vgpu-type",
-        "mdev type id of the host vGPU (read-only)");
+        "Type id of the host vGPU: mdev type or SR-IOV type number "
+        "(read-only)");
+    object_class_property_add_str(klass, "vgpu-vf", nv_vgpu_get_vf, NULL);
+    object_class_property_set_description(klass, "vgpu-vf",
+        "PCI address of the SR-IOV VF of the host vGPU, \"\" for an mdev "
+        "(read-only)");
     object_class_property_add_str(klass, "vgpu-profile", nv_vgpu_get_profile,
                                   NULL);
     object_class_property_set_description(klass, "vgpu-profile",

@@ -54,6 +54,8 @@ VgpuDescriptor *vgpu_descriptor_parse(QObject *obj, const char **field,
         .driver = (char *)"", .driver_version = (char *)"",
         .guest_resolution = (char *)"",
         .has_boot_display = true,
+        .type_space = (char *)"",
+        .has_gpu_instance = true,
     };
     g_autoptr(QDict) known = NULL;
     g_autoptr(QDict) copy = NULL;
@@ -165,6 +167,12 @@ static bool vgpu_check_num(const char *field, const char *what,
     return false;
 }
 
+/* A vGPU on a GPU instance (MIG), not time-sliced; older sources: no */
+static bool vgpu_mig_backed(const VgpuDescriptor *d)
+{
+    return d->has_gpu_instance && d->gpu_instance >= 0;
+}
+
 bool vgpu_descriptor_compare(const VgpuDescriptor *src,
                              const VgpuDescriptor *mine,
                              uint32_t max_xres, uint32_t max_yres,
@@ -177,6 +185,23 @@ bool vgpu_descriptor_compare(const VgpuDescriptor *src,
 
     if (!vgpu_check_format(src->format, errp)) {
         failed = "format";
+        ok = false;
+    } else if (strcmp(src->type_space ?: "mdev", mine->type_space ?: "mdev")) {
+        failed = "type-space";
+        error_setg(errp, "vGPU kind: the source is an %s vGPU, this one an "
+                   "%s vGPU; NVIDIA's vGPU state moves only between vGPUs "
+                   "of one kind", src->type_space ?: "mdev",
+                   mine->type_space ?: "mdev");
+        ok = false;
+    } else if (vgpu_mig_backed(src) != vgpu_mig_backed(mine)) {
+        failed = "gpu-instance";
+        error_setg(errp, "GPU instance: the source is a%s vGPU (GPU "
+                   "instance %" PRId64 "), this one a%s vGPU (GPU instance "
+                   "%" PRId64 ")",
+                   vgpu_mig_backed(src) ? " MIG-backed" : " time-sliced",
+                   src->has_gpu_instance ? src->gpu_instance : -1,
+                   vgpu_mig_backed(mine) ? " MIG-backed" : " time-sliced",
+                   mine->has_gpu_instance ? mine->gpu_instance : -1);
         ok = false;
     } else if (strcmp(src->type, mine->type)) {
         failed = "type";

@@ -27,12 +27,12 @@ static void vgpu_health_count(NvVgpuState *s, VgpuIrqStats *st,
 {
     st->count++;
     st->last_us = g_get_real_time();
-    trace_vgpu_health_irq(s->host.uuid, irq, st->count, action);
+    trace_vgpu_health_irq(s->host.id, irq, st->count, action);
 }
 
 static const char *vgpu_health_name(NvVgpuState *s)
 {
-    return DEVICE(s)->id ?: s->host.uuid;
+    return DEVICE(s)->id ?: s->host.id;
 }
 
 static void vgpu_health_error(void *opaque)
@@ -48,19 +48,19 @@ static void vgpu_health_error(void *opaque)
                       VgpuErrorPolicy_str(s->on_error));
     path = object_get_canonical_path(OBJECT(s));
     /* The event first: it says why the VM stops. */
-    qapi_event_send_vgpu_error(DEVICE(s)->id ?: "", path, s->host.uuid,
+    qapi_event_send_vgpu_error(DEVICE(s)->id ?: "", path, s->host.id,
                                s->host.parent ?: "",
                                s->host.profile.type_id ?: "", s->on_error,
                                s->health.error.count);
     if (s->on_error == VGPU_ERROR_POLICY_STOP) {
         error_report("nv-vgpu %s: the host driver reports an unrecoverable "
                      "error of vGPU %s; stopping the VM (on-error=stop)",
-                     vgpu_health_name(s), s->host.uuid);
+                     vgpu_health_name(s), s->host.id);
         vm_stop(RUN_STATE_INTERNAL_ERROR);
     } else {
         warn_report("nv-vgpu %s: the host driver reports an unrecoverable "
                     "error of vGPU %s; the VM keeps running "
-                    "(on-error=report)", vgpu_health_name(s), s->host.uuid);
+                    "(on-error=report)", vgpu_health_name(s), s->host.id);
     }
 }
 
@@ -77,7 +77,7 @@ static void vgpu_health_request(void *opaque)
     vgpu_health_count(s, &s->health.request, "request",
                       VgpuRequestPolicy_str(s->on_request));
     path = object_get_canonical_path(OBJECT(s));
-    qapi_event_send_vgpu_request(DEVICE(s)->id ?: "", path, s->host.uuid,
+    qapi_event_send_vgpu_request(DEVICE(s)->id ?: "", path, s->host.id,
                                  s->host.parent ?: "",
                                  s->host.profile.type_id ?: "",
                                  s->on_request,
@@ -85,14 +85,14 @@ static void vgpu_health_request(void *opaque)
     if (s->on_request == VGPU_REQUEST_POLICY_REPORT) {
         warn_report("nv-vgpu %s: the host asks for vGPU %s back; it stays "
                     "until it is unplugged (on-request=report)",
-                    vgpu_health_name(s), s->host.uuid);
+                    vgpu_health_name(s), s->host.id);
         return;
     }
     qdev_unplug(DEVICE(s), &err);
     if (err) {
         warn_reportf_err(err, "nv-vgpu %s: the host asks for vGPU %s back, "
                          "but it cannot be unplugged: ", vgpu_health_name(s),
-                         s->host.uuid);
+                         s->host.id);
     }
 }
 
@@ -111,7 +111,7 @@ void vgpu_health_attach(NvVgpuState *s)
         qemu_set_fd_handler(event_notifier_get_fd(&vdev->req_notifier),
                             vgpu_health_request, NULL, s);
     }
-    trace_vgpu_health_attach(s->host.uuid, vdev->pci_aer, vdev->req_enabled);
+    trace_vgpu_health_attach(s->host.id, vdev->pci_aer, vdev->req_enabled);
 }
 
 static VgpuIrqInfo *vgpu_irq_info(const VgpuIrqStats *st)

@@ -191,12 +191,12 @@ static bool mdev_check_vfio(VgpuHost *h, const char *devpath, Error **errp)
                    "access to it and to /dev/vfio/vfio; with libvirt, pass "
                    "the vGPU as a <hostdev type='mdev'> with a "
                    "<qemu:override> of its driver to nv-vgpu, and libvirt "
-                   "grants both", node, h->uuid);
+                   "grants both", node, h->id);
         break;
     case EBUSY:
         error_setg(errp, "vGPU %s is already in use: its VFIO group %s is "
                    "open in another process (another VM?); stop that VM or "
-                   "choose another vGPU", h->uuid, node);
+                   "choose another vGPU", h->id, node);
         break;
     case ENOENT:
         error_setg(errp, "%s does not exist: load the vfio and "
@@ -204,7 +204,7 @@ static bool mdev_check_vfio(VgpuHost *h, const char *devpath, Error **errp)
         break;
     default:
         error_setg_errno(errp, errno, "cannot open %s, the VFIO group of "
-                         "vGPU %s", node, h->uuid);
+                         "vGPU %s", node, h->id);
         break;
     }
     return false;
@@ -238,8 +238,10 @@ static bool mdev_open_checked(VgpuHost *h, const char *sysfsdev, Error **errp)
 
     g_free(h->sysfsdev);
     h->sysfsdev = g_steal_pointer(&path);
+    g_free(h->id);
+    h->id = g_path_get_basename(h->sysfsdev);
     g_free(h->uuid);
-    h->uuid = g_path_get_basename(h->sysfsdev);
+    h->uuid = g_strdup(h->id);
     g_free(h->parent);
     h->parent = g_steal_pointer(&parent);
     return mdev_check_vfio(h, devpath, errp);
@@ -362,10 +364,12 @@ static bool mdev_adopt(VgpuHost *h, const char *parent, const char *type_id,
     return mdev_open_checked(h, sysfsdev, errp);
 }
 
-static bool mdev_create(VgpuHost *h, const char *parent, const char *type,
-                        const char *uuid, Error **errp)
+static bool mdev_create(VgpuHost *h, const VgpuRequest *req, Error **errp)
 {
     ERRP_GUARD();
+    const char *parent = req->parent;
+    const char *type = req->type;
+    const char *uuid = req->uuid;
     g_autofree char *type_id = NULL;
     g_autofree char *typedir = NULL;
     g_autofree char *create = NULL;
@@ -492,6 +496,7 @@ static bool mdev_create(VgpuHost *h, const char *parent, const char *type,
     }
 
     h->sysfsdev = g_steal_pointer(&sysfsdev);
+    h->id = g_strdup(uuid);
     h->uuid = g_strdup(uuid);
     h->parent = g_strdup(parent);
     h->created = true;

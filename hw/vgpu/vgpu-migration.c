@@ -79,6 +79,9 @@ VgpuDescriptor *vgpu_descriptor_new(NvVgpuState *s)
                                           s->display.edid.cur_yres);
     d->has_boot_display = true;
     d->boot_display = s->ramfb;
+    d->type_space = g_strdup(h->ops ? h->ops->name : "mdev");
+    d->has_gpu_instance = true;
+    d->gpu_instance = h->gpu_instance;
     return d;
 }
 
@@ -107,13 +110,13 @@ static int vgpu_save_setup(QEMUFile *f, void *opaque, Error **errp)
         error_setg(errp, "nv-vgpu %s: cannot migrate: its descriptor takes "
                    "%zu bytes, more than the %u a destination accepts; the "
                    "host reports a %zu-byte driver version and a %zu-byte "
-                   "profile name", DEVICE(s)->id ?: s->host.uuid, json->len,
+                   "profile name", DEVICE(s)->id ?: s->host.id, json->len,
                    VGPU_DESCRIPTOR_MAX, strlen(d->driver_version),
                    strlen(d->profile));
         return -EINVAL;
     }
 
-    trace_vgpu_migration_send(s->host.uuid, json->str);
+    trace_vgpu_migration_send(s->host.id, json->str);
     qemu_put_be32(f, VGPU_DESCRIPTOR_MAGIC);
     qemu_put_be32(f, json->len);
     qemu_put_buffer(f, (const uint8_t *)json->str, json->len);
@@ -153,7 +156,7 @@ static int vgpu_load_state(QEMUFile *f, void *opaque, int version_id)
     d = vgpu_read_descriptor(f, &err);
     if (!d || !vgpu_descriptor_check(s, d, NULL, &err)) {
         error_prepend(&err, "nv-vgpu %s: refusing the incoming vGPU state: ",
-                      DEVICE(s)->id ?: s->host.uuid);
+                      DEVICE(s)->id ?: s->host.id);
         /*
          * The first error set is the one query-migrate reports on this
          * side, and so what management (virsh migrate, virsh restore)
@@ -163,7 +166,7 @@ static int vgpu_load_state(QEMUFile *f, void *opaque, int version_id)
         error_report_err(err);
         return -EINVAL;
     }
-    trace_vgpu_migration_accept(s->host.uuid, d->type, d->driver_version);
+    trace_vgpu_migration_accept(s->host.id, d->type, d->driver_version);
     return 0;
 }
 
@@ -255,7 +258,7 @@ static void vgpu_monitor_replug(NvVgpuState *s)
         return;
     }
     s->monitor_pending = false;
-    trace_vgpu_migration_monitor(s->host.uuid, w, h);
+    trace_vgpu_migration_monitor(s->host.id, w, h);
     if (edid->blob && w && h && w <= 16384 && h <= 16384) {
         vgpu_edid_set_mode(edid, w, h);
     }
@@ -320,7 +323,7 @@ static int vgpu_ramfb_post_load(void *opaque, int version_id)
     if (!s->display.ramfb) {
         error_report("nv-vgpu %s: the source has ramfb=on, this vGPU "
                      "ramfb=off; start the destination with ramfb=on",
-                     DEVICE(s)->id ?: s->host.uuid);
+                     DEVICE(s)->id ?: s->host.id);
         return -EINVAL;
     }
     vgpu_ramfb_load(s->display.ramfb, &s->migrated_ramfb);
@@ -377,7 +380,7 @@ static int vgpu_load_config(VFIODevice *vbasedev, QEMUFile *f)
     if (ret) {
         error_reportf_err(err, "nv-vgpu %s: the host driver refused the "
                           "incoming vGPU state: ",
-                          DEVICE(s)->id ?: s->host.uuid);
+                          DEVICE(s)->id ?: s->host.id);
         /*
          * QEMU 10.0 tells the source whether the load failed by the
          * error of the main stream's file alone, which a failure in
@@ -388,7 +391,7 @@ static int vgpu_load_config(VFIODevice *vbasedev, QEMUFile *f)
                             ret);
         return ret;
     }
-    trace_vgpu_migration_resumed(s->host.uuid);
+    trace_vgpu_migration_resumed(s->host.id);
     vgpu_monitor_replug(s);
     return 0;
 }

@@ -60,7 +60,7 @@ static char *vgpu_multi_name(NvVgpuState *s)
 
     if (!who) {
         path = object_get_canonical_path(OBJECT(s));
-        who = path ? path : s->host.uuid;
+        who = path ? path : s->host.id;
     }
     return g_strdup_printf("nv-vgpu %s (%s on %s)", who,
                            s->host.profile.name ? s->host.profile.name :
@@ -129,9 +129,9 @@ static bool vgpu_multi_check_pair(NvVgpuState *a, NvVgpuState *b,
     VgpuMultiRules rules = MIN(a->multi_rules, b->multi_rules);
     bool same_gpu = !g_strcmp0(a->host.parent, b->host.parent);
 
-    if (!g_strcmp0(a->host.uuid, b->host.uuid)) {
+    if (!g_strcmp0(a->host.id, b->host.id)) {
         error_setg(errp, "%s and %s are the same vGPU %s: a vGPU can be "
-                   "given to a VM only once", na, nb, a->host.uuid);
+                   "given to a VM only once", na, nb, a->host.id);
         return false;
     }
     if (a->p2p_clique != VGPU_P2P_CLIQUE_NONE &&
@@ -210,7 +210,7 @@ bool vgpu_multi_check_uuid(NvVgpuState *s, const char *uuid, Error **errp)
     for (l = vgpu_multi_devices; l; l = l->next) {
         NvVgpuState *o = l->data;
 
-        if (!g_strcmp0(o->host.uuid, uuid)) {
+        if (!g_strcmp0(o->host.id, uuid)) {
             g_autofree char *other = vgpu_multi_name(o);
 
             error_setg(errp, "nv-vgpu %s and %s are the same vGPU %s: a "

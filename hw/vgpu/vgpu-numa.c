@@ -53,12 +53,16 @@ static int vgpu_locality_check_backend(Object *obj, void *opaque)
 void vgpu_locality_init(VgpuLocality *l, const VgpuHost *h,
                         const char *dev_name)
 {
-    /* The mdev's ".." is its parent device (the path is a symlink) */
-    g_autofree char *node_path = vgpu_host_path(h->root, "%s/../numa_node",
-                                                h->sysfsdev);
+    /*
+     * The mdev's ".." is its parent device (the path is a symlink); a VF
+     * is a PCI device itself, on its PF's node.
+     */
+    const char *up = h->ops == &vgpu_sriov_backend ? "" : "/..";
+    g_autofree char *node_path = vgpu_host_path(h->root, "%s%s/numa_node",
+                                                h->sysfsdev, up);
     g_autofree char *cpus_path = vgpu_host_path(h->root,
-                                                "%s/../local_cpulist",
-                                                h->sysfsdev);
+                                                "%s%s/local_cpulist",
+                                                h->sysfsdev, up);
     g_autofree char *node = vgpu_sysfs_read_opt(node_path);
     VgpuLocalityCheck c = {
         .l = l, .dev_name = dev_name, .remote = g_ptr_array_new(),

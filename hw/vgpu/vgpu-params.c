@@ -189,7 +189,7 @@ static void params_helper_start(VgpuHost *h)
     /* The driver wants something to parse: a space clears everything. */
     const char *value = *h->params_restore ? h->params_restore : " ";
     const char *argv[] = {
-        "/bin/sh", "-c", params_helper_script, "nv-vgpu-params", h->uuid,
+        "/bin/sh", "-c", params_helper_script, "nv-vgpu-params", h->id,
         h->params_path, value, NULL
     };
     g_autoptr(GError) gerr = NULL;
@@ -198,7 +198,7 @@ static void params_helper_start(VgpuHost *h)
     if (qemu_socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
         warn_report("nv-vgpu: cannot make a socket pair (%s): if QEMU ends "
                     "with vGPU %s in use, its plugin parameters stay "
-                    "QEMU's", strerror(errno), h->uuid);
+                    "QEMU's", strerror(errno), h->id);
         return;
     }
     /* Without G_SPAWN_DO_NOT_REAP_CHILD the helper is not our child. */
@@ -211,7 +211,7 @@ static void params_helper_start(VgpuHost *h)
         warn_report("nv-vgpu: cannot start the helper that puts back the "
                     "plugin parameters of vGPU %s when QEMU ends (%s): if "
                     "QEMU ends with the vGPU in use, they stay QEMU's",
-                    h->uuid, gerr->message);
+                    h->id, gerr->message);
         return;
     }
     close(fds[1]);
@@ -236,18 +236,18 @@ bool vgpu_host_apply_params(VgpuHost *h, GStrv params, Error **errp)
     if (!h->params_supported) {
         error_setg(errp, "vgpu-params: the host driver of vGPU %s takes no "
                    "plugin parameters (%s does not exist), so '%s' cannot "
-                   "be applied", h->uuid, path, value);
+                   "be applied", h->id, path, value);
         return false;
     }
     ret = vgpu_sysfs_write(path, value, &err);
     if (ret) {
         error_free(err);
         error_setg(errp, "vgpu-params: the host driver of vGPU %s refused "
-                   "plugin parameters '%s' (%s: %s): %s", h->uuid, value,
+                   "plugin parameters '%s' (%s: %s): %s", h->id, value,
                    path, strerror(ret), vgpu_params_why(ret));
         return false;
     }
-    trace_vgpu_params_write(h->uuid, value, before ? before : "");
+    trace_vgpu_params_write(h->id, value, before ? before : "");
     if (!h->created) {
         h->params_path = g_steal_pointer(&path);
         h->params_restore = g_steal_pointer(&before);
@@ -266,13 +266,13 @@ void vgpu_host_restore_params(VgpuHost *h)
     if (!h->params_restore) {
         return;
     }
-    trace_vgpu_params_restore(h->uuid, h->params_restore);
+    trace_vgpu_params_restore(h->id, h->params_restore);
     /* An empty value, as the driver shows "none", clears them all. */
     if (vgpu_sysfs_write(h->params_path, *h->params_restore ?
                          h->params_restore : " ", &err)) {
         warn_reportf_err(err, "nv-vgpu: could not put back the plugin "
                          "parameters '%s' of vGPU %s: ", h->params_restore,
-                         h->uuid);
+                         h->id);
     }
     /* Whatever came of it: the vGPU may be someone else's again now. */
     if (h->params_helper >= 0) {

@@ -97,8 +97,11 @@ static void *vgpu_prepared_thread(void *opaque)
 {
     VgpuPrepared *p = opaque;
 
-    if (p->host.ops->create(&p->host, p->parent, p->type, p->uuid,
-                            &p->err)) {
+    VgpuRequest req = {
+        .parent = p->parent, .type = p->type, .uuid = p->uuid,
+    };
+
+    if (p->host.ops->create(&p->host, &req, &p->err)) {
         p->sysfs_path = vgpu_host_path(p->host.root, "%s",
                                        p->host.sysfsdev);
     }

@@ -10,11 +10,6 @@
 #include "qemu/units.h"
 #include "hw/vgpu/vgpu-profile.h"
 
-/* Bounds that no real vGPU comes near; they keep garbage out of the math. */
-#define VGPU_MAX_HEADS      64
-#define VGPU_MAX_FPS        1000
-#define VGPU_MAX_DIM        32768
-#define VGPU_MAX_FB         (64 * TiB)
 
 static bool parse_number(const char *key, const char *val, uint64_t min,
                          uint64_t max, uint64_t *out, Error **errp)
@@ -141,6 +136,7 @@ bool vgpu_profile_parse_description(VgpuProfile *p, const char *desc,
     size_t i;
 
     p->nvidia = false;
+    p->source = VGPU_PROFILE_FROM_NONE;
     p->num_heads = p->frl_config = p->max_xres = p->max_yres = 0;
     p->max_instance = 0;
     p->framebuffer = 0;
@@ -215,6 +211,7 @@ bool vgpu_profile_parse_description(VgpuProfile *p, const char *desc,
     }
 
     p->nvidia = true;
+    p->source = VGPU_PROFILE_FROM_DESCRIPTION;
     p->num_heads = out.num_heads;
     p->frl_config = out.frl_config;
     p->framebuffer = out.framebuffer;

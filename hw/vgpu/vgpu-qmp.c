@@ -248,7 +248,7 @@ static int vgpu_collect(Object *obj, void *opaque)
     info = g_new0(VgpuInfo, 1);
     info->id = g_strdup(DEVICE(s)->id ?: "");
     info->qom_path = object_get_canonical_path(obj);
-    info->uuid = g_strdup(s->host.uuid ?: "");
+    info->uuid = g_strdup(s->host.id ?: "");
     info->sysfs_path = vgpu_sysfs_path(s);
     info->parent = vgpu_parent_info(s);
     info->descriptor = vgpu_descriptor_new(s);

@@ -41,18 +41,37 @@ struct VgpuReaper {
 
 /*
  * $1 UUID (to tell helpers apart), $2 record, $3 device, $4 remove
- * attribute, $5 value.  "keep" on the socket: the vGPU is not ours.
- * read is a builtin: no other process holds the socket.
+ * attribute, $5 value, $6 host root.  "keep" on the socket: the vGPU is
+ * not ours.  read is a builtin: no other process holds the socket.
+ *
+ * The record's guard= and idle= lines (vgpu-record.h) are checked before
+ * each try: a guard that fails means that someone else has the vGPU (a
+ * VF typed again), which stays.  The kernel closes a killed QEMU's files
+ * in no particular order, so an idle node or a refused write is retried
+ * for up to 5 s before the record is left for nv-vgpu-reap.
  */
 static const char reaper_script[] =
     "trap '' HUP INT QUIT TERM; keep=; "
     "while read -r m; do [ \"$m\" != keep ] || keep=1; done; "
     "[ -z \"$keep\" ] || exit 0; "
-    "if [ -e \"$3\" ]; then "
-    "{ echo \"$5\" >\"$4\"; } 2>/dev/null || { "
+    "i=0; "
+    "while [ -e \"$3\" ]; do "
+    "busy=; "
+    "while IFS= read -r l; do case $l in "
+    "guard=*) g=${l#guard=}; want=${g%% *}; p=$6${g#* }; have=; "
+    "read -r have <\"$p\" 2>/dev/null; "
+    "[ \"$have\" = \"$want\" ] || { echo \"nv-vgpu: vGPU $1 is not the one "
+    "QEMU made any more ($p reads '$have', not '$want'); left in place\" "
+    ">&2; exec /bin/rm -f -- \"$2\"; };; "
+    "idle=*) n=$6${l#idle=}; for f in /proc/[0-9]*/fd/*; do "
+    "[ ! \"$f\" -ef \"$n\" ] || busy=1; done;; "
+    "esac; done <\"$2\"; "
+    "if [ -z \"$busy\" ] && { echo \"$5\" >\"$4\"; } 2>/dev/null; then "
+    "break; fi; "
+    "i=$((i + 1)); if [ $i -ge 100 ]; then "
     "echo \"nv-vgpu: could not remove vGPU $1 at $3; its record $2 stays "
-    "for nv-vgpu-reap\" >&2; exit 1; }; "
-    "fi; "
+    "for nv-vgpu-reap\" >&2; exit 1; fi; sleep 0.05; "
+    "done; "
     "exec /bin/rm -f -- \"$2\"";
 
 void vgpu_helper_detach(void)
@@ -86,7 +105,7 @@ static bool reaper_spawn(VgpuReaper *r, Error **errp)
     g_autofree char *remove = vgpu_host_path(r->root, "%s", rec->remove);
     const char *argv[] = {
         "/bin/sh", "-c", reaper_script, "nv-vgpu-reaper", rec->uuid,
-        rec->path, device, remove, rec->remove_value, NULL
+        rec->path, device, remove, rec->remove_value, r->root, NULL
     };
     g_autoptr(GError) gerr = NULL;
     int fds[2];
@@ -133,6 +152,13 @@ VgpuReaper *vgpu_reaper_start(const char *root, VgpuRecord *record,
         return NULL;
     }
     return r;
+}
+
+void vgpu_reaper_add_guard(VgpuReaper *r, const char *path,
+                           const char *value)
+{
+    /* The helper reads the guards from the record when it is time. */
+    vgpu_record_add_guard(r->record, path, value);
 }
 
 bool vgpu_reaper_alive(VgpuReaper *r)

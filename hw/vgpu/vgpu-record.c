@@ -38,6 +38,8 @@ VgpuRecord *vgpu_record_new(const char *uuid, const char *backend,
     r->remove = g_strdup(remove);
     r->remove_value = g_strdup(remove_value);
     r->owner_pid = getpid();
+    r->guards = g_ptr_array_new_with_free_func(g_free);
+    r->idle = g_ptr_array_new_with_free_func(g_free);
     return r;
 }
 
@@ -57,6 +59,8 @@ void vgpu_record_free(VgpuRecord *r)
     g_free(r->device);
     g_free(r->remove);
     g_free(r->remove_value);
+    g_ptr_array_unref(r->guards);
+    g_ptr_array_unref(r->idle);
     g_free(r);
 }
 
@@ -95,13 +99,26 @@ bool vgpu_record_owner_alive(const VgpuRecord *r)
 
 static char *record_text(const VgpuRecord *r)
 {
-    return g_strdup_printf("uuid=%s\nbackend=%s\nparent=%s\ntype=%s\n"
-                           "device=%s\nremove=%s\nremove-value=%s\n"
-                           "owner-pid=%" PRId64 "\nowner-start=%" PRIu64 "\n"
-                           "%s", r->uuid, r->backend, r->parent, r->type,
-                           r->device, r->remove, r->remove_value,
-                           r->owner_pid, r->owner_start,
-                           r->removing ? STATE_REMOVING : STATE_OWNED);
+    GString *s = g_string_new(NULL);
+    guint i;
+
+    g_string_printf(s, "uuid=%s\nbackend=%s\nparent=%s\ntype=%s\n"
+                    "device=%s\nremove=%s\nremove-value=%s\n"
+                    "owner-pid=%" PRId64 "\nowner-start=%" PRIu64 "\n",
+                    r->uuid, r->backend, r->parent, r->type, r->device,
+                    r->remove, r->remove_value, r->owner_pid,
+                    r->owner_start);
+    for (i = 0; i < r->guards->len; i++) {
+        g_string_append_printf(s, "guard=%s\n",
+                               (char *)g_ptr_array_index(r->guards, i));
+    }
+    for (i = 0; i < r->idle->len; i++) {
+        g_string_append_printf(s, "idle=%s\n",
+                               (char *)g_ptr_array_index(r->idle, i));
+    }
+    /* last, see vgpu_record_set_removing() */
+    g_string_append(s, r->removing ? STATE_REMOVING : STATE_OWNED);
+    return g_string_free(s, false);
 }
 
 static bool write_all(int fd, const char *buf, size_t len, off_t off)
@@ -177,6 +194,58 @@ VgpuRecordClaim vgpu_record_claim(const char *root, VgpuRecord *r,
     return VGPU_RECORD_CLAIMED;
 }
 
+/* Rewrite our locked record after a change; it only ever grows. */
+static void record_rewrite(VgpuRecord *r)
+{
+    g_autofree char *text = NULL;
+
+    if (r->fd < 0) {
+        return;
+    }
+    text = record_text(r);
+    if (!write_all(r->fd, text, strlen(text), 0)) {
+        warn_report("nv-vgpu: cannot update %s: %s", r->path,
+                    strerror(errno));
+    }
+}
+
+void vgpu_record_add_guard(VgpuRecord *r, const char *path,
+                           const char *value)
+{
+    g_ptr_array_add(r->guards, g_strdup_printf("%s %s", value, path));
+    record_rewrite(r);
+}
+
+void vgpu_record_add_idle(VgpuRecord *r, const char *node)
+{
+    g_ptr_array_add(r->idle, g_strdup(node));
+    record_rewrite(r);
+}
+
+bool vgpu_record_guards_hold(const char *root, const VgpuRecord *r,
+                             char **why)
+{
+    guint i;
+
+    for (i = 0; i < r->guards->len; i++) {
+        const char *g = g_ptr_array_index(r->guards, i);
+        const char *sp = strchr(g, ' ');
+        g_autofree char *want = sp ? g_strndup(g, sp - g) : NULL;
+        g_autofree char *path = sp ? vgpu_host_path(root, "%s", sp + 1)
+                                   : NULL;
+        g_autofree char *have = path ? vgpu_sysfs_read_opt(path) : NULL;
+
+        if (!want || g_strcmp0(have, want)) {
+            *why = g_strdup_printf("%s reads '%s', not '%s' as QEMU left "
+                                   "it", sp ? sp + 1 : g,
+                                   have ? have : "(nothing)",
+                                   want ? want : "?");
+            return false;
+        }
+    }
+    return true;
+}
+
 void vgpu_record_set_removing(VgpuRecord *r)
 {
     g_autofree char *text = NULL;
@@ -245,6 +314,8 @@ static VgpuRecord *record_parse(const char *path, const char *text)
 
     r->fd = -1;
     r->path = g_strdup(path);
+    r->guards = g_ptr_array_new_with_free_func(g_free);
+    r->idle = g_ptr_array_new_with_free_func(g_free);
     for (i = 0; lines[i]; i++) {
         char *eq = strchr(lines[i], '=');
         const char *v;
@@ -260,6 +331,10 @@ static VgpuRecord *record_parse(const char *path, const char *text)
             qemu_strtoi64(v, NULL, 10, &r->owner_pid);
         } else if (!strcmp(lines[i], "owner-start")) {
             qemu_strtou64(v, NULL, 10, &r->owner_start);
+        } else if (!strcmp(lines[i], "guard")) {
+            g_ptr_array_add(r->guards, g_strdup(v));
+        } else if (!strcmp(lines[i], "idle")) {
+            g_ptr_array_add(r->idle, g_strdup(v));
         } else if (!strcmp(lines[i], "state")) {
             r->removing = !strcmp(v, "removing");
         }
@@ -271,14 +346,29 @@ static VgpuRecord *record_parse(const char *path, const char *text)
  * Only absolute paths without ".." are trusted from a record: it names
  * what a reaper writes to, as root.
  */
+static bool record_path_ok(const char *path, const char *prefix)
+{
+    return path && g_str_has_prefix(path, prefix) &&
+           !strstr(path, "/../") && !g_str_has_suffix(path, "/..");
+}
+
 static bool record_paths_ok(const VgpuRecord *r)
 {
-    const char *paths[] = { r->device, r->remove };
-    size_t i;
+    guint i;
 
-    for (i = 0; i < G_N_ELEMENTS(paths); i++) {
-        if (!paths[i] || !g_str_has_prefix(paths[i], "/sys/") ||
-            strstr(paths[i], "/../") || g_str_has_suffix(paths[i], "/..")) {
+    if (!record_path_ok(r->device, "/sys/") ||
+        !record_path_ok(r->remove, "/sys/")) {
+        return false;
+    }
+    for (i = 0; i < r->guards->len; i++) {
+        const char *sp = strchr(g_ptr_array_index(r->guards, i), ' ');
+
+        if (!sp || !record_path_ok(sp + 1, "/sys/")) {
+            return false;
+        }
+    }
+    for (i = 0; i < r->idle->len; i++) {
+        if (!record_path_ok(g_ptr_array_index(r->idle, i), "/dev/")) {
             return false;
         }
     }
@@ -365,6 +455,29 @@ bool vgpu_record_reap(const char *root, VgpuRecord *r, Error **errp)
     }
     device = vgpu_host_path(root, "%s", r->device);
     if (g_file_test(device, G_FILE_TEST_EXISTS)) {
+        g_autofree char *why = NULL;
+        guint i;
+
+        if (!vgpu_record_guards_hold(root, r, &why)) {
+            /* A VF that another owner has typed again: not ours. */
+            trace_vgpu_record_not_ours(r->uuid, why);
+            vgpu_record_drop(r);
+            return true;
+        }
+        for (i = 0; i < r->idle->len; i++) {
+            g_autofree char *node =
+                vgpu_host_path(root, "%s",
+                               (char *)g_ptr_array_index(r->idle, i));
+            int64_t pid = vgpu_file_holder(node);
+
+            if (pid) {
+                error_setg(errp, "vGPU %s, made by QEMU process %" PRId64
+                           " that is gone, is held open by process %"
+                           PRId64 " (%s); left in place", r->uuid,
+                           r->owner_pid, pid, node);
+                return false;
+            }
+        }
         if (record_vgpu_held(root, r)) {
             error_setg(errp, "vGPU %s, created by QEMU process %" PRId64
                        " that is gone, is held open by another process; "

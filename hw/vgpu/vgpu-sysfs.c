@@ -48,7 +48,8 @@ int vgpu_sysfs_write(const char *path, const char *value, Error **errp)
     ssize_t n;
     int fd, err;
 
-    fd = open(path, O_WRONLY | O_CLOEXEC);
+    /* O_TRUNC as a shell's '>' does: sysfs ignores it, plain files need it */
+    fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0) {
         err = errno;
         error_setg_errno(errp, err, "cannot open %s", path);
@@ -91,4 +92,44 @@ GStrv vgpu_sysfs_list(const char *path)
     g_ptr_array_sort(names, compare_names);
     g_ptr_array_add(names, NULL);
     return (GStrv)g_ptr_array_free(names, false);
+}
+
+/* Is @a the file @b: the same inode, or the same character device? */
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    if (S_ISCHR(a->st_mode) && S_ISCHR(b->st_mode)) {
+        return a->st_rdev == b->st_rdev;
+    }
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+int64_t vgpu_file_holder(const char *path)
+{
+    g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+    struct stat want;
+    const char *pid;
+
+    if (!proc || stat(path, &want) < 0) {
+        return 0;
+    }
+    while ((pid = g_dir_read_name(proc))) {
+        g_autofree char *fddir = NULL;
+        g_autoptr(GDir) fds = NULL;
+        const char *fd;
+
+        if (!g_ascii_isdigit(pid[0])) {
+            continue;
+        }
+        fddir = g_strdup_printf("/proc/%s/fd", pid);
+        fds = g_dir_open(fddir, 0, NULL);
+        while (fds && (fd = g_dir_read_name(fds))) {
+            g_autofree char *link = g_strdup_printf("%s/%s", fddir, fd);
+            struct stat st;
+
+            if (stat(link, &st) == 0 && same_file(&st, &want)) {
+                return g_ascii_strtoll(pid, NULL, 10);
+            }
+        }
+    }
+    return 0;
 }

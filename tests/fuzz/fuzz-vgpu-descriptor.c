@@ -48,6 +48,9 @@ static void check_accepted(const VgpuDescriptor *d, VgpuDriverMatch match)
     assert(!strcmp(d->max_resolution, mine.max_resolution));
     assert(!strcmp(d->device_api, mine.device_api));
     assert(!strcmp(d->driver, mine.driver));
+    /* an mdev, time-sliced: so must the source be */
+    assert(!d->type_space || !strcmp(d->type_space, "mdev"));
+    assert(!d->has_gpu_instance || d->gpu_instance < 0);
     if (match == VGPU_DRIVER_MATCH_VERSION) {
         assert(!strcmp(d->driver_version, mine.driver_version));
     } else if (match == VGPU_DRIVER_MATCH_BRANCH) {
@@ -73,7 +76,10 @@ static void check_round_trip(VgpuDescriptor *d)
            !strcmp(back->guest_resolution, d->guest_resolution) &&
            back->framebuffer == d->framebuffer &&
            back->has_boot_display == d->has_boot_display &&
-           back->boot_display == d->boot_display);
+           back->boot_display == d->boot_display &&
+           !g_strcmp0(back->type_space, d->type_space) &&
+           back->has_gpu_instance == d->has_gpu_instance &&
+           back->gpu_instance == d->gpu_instance);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -25,6 +25,11 @@
 #define GPU   "0000:83:00.0"
 #define UUID1 "8d5c2f0a-34b1-4c55-9a43-0e3c8b1d2f77"
 #define UUID2 "1b2a6c9e-0f3d-4e8a-b5c7-d9e0f1a2b3c4"
+#define SR_PF  "0000:41:00.0"
+#define SR_VF1 "0000:41:00.1"
+#define SR_VF2 "0000:41:00.2"
+#define L4_TYPES "ID    : vGPU Name\n1061  : NVIDIA L4-2Q\n" \
+                 "1062  : NVIDIA L4-4Q\n"
 
 static const char *qemu_binary(void)
 {
@@ -111,7 +116,11 @@ static void test_help(void)
     g_assert_nonnull(strstr(out, "nv-vgpu options:"));
     g_assert_nonnull(strstr(out, "parent=<str>           - Host GPU to "
                             "create the vGPU on"));
-    g_assert_nonnull(strstr(out, "mdev-type=<str>        - vGPU type id"));
+    g_assert_nonnull(strstr(out, "profile=<str>          - vGPU type id"));
+    g_assert_nonnull(strstr(out, "mdev-type=<str>        - Old name of "
+                            "profile="));
+    g_assert_nonnull(strstr(out, "vgpu-vf=<string>       - PCI address of "
+                            "the SR-IOV VF"));
     g_assert_nonnull(strstr(out, "uuid=<str>             - UUID of the vGPU"));
     g_assert_nonnull(strstr(out, "sysfsdev=<str>"));
     g_assert_nonnull(strstr(out, "vgpu-profile=<string>  - Profile name"));
@@ -136,20 +145,37 @@ static void test_option_errors(void)
 {
     assert_refused("nv-vgpu", false, "nv-vgpu: nv-vgpu needs a vGPU: "
                    "sysfsdev=/sys/bus/mdev/devices/UUID for an existing "
-                   "one, or parent=PARENT,mdev-type=TYPE to create one");
+                   "mdev, host=VF for an SR-IOV VF (with profile=TYPE to "
+                   "give it a type), or parent=GPU,profile=TYPE to make one");
     assert_refused("nv-vgpu,sysfsdev=/sys/bus/mdev/devices/" UUID1
                    ",parent=" GPU ",mdev-type=nvidia-289", false,
-                   "use either sysfsdev= (an existing vGPU) or parent= and "
-                   "mdev-type= (a vGPU that nv-vgpu creates), not both");
+                   "use either sysfsdev= (an existing vGPU or VF) or "
+                   "parent= (a vGPU that nv-vgpu makes on a GPU), not both");
     assert_refused("nv-vgpu,parent=" GPU, false,
-                   "parent= and mdev-type= go together");
+                   "parent= and profile= go together");
     assert_refused("nv-vgpu,mdev-type=nvidia-289", false,
-                   "parent= and mdev-type= go together");
+                   "profile=nvidia-289 needs a place to make the vGPU: "
+                   "parent=GPU");
     assert_refused("nv-vgpu,parent=" GPU ",mdev-type=nvidia-289,"
                    "uuid=8d5c2f0a-34b1-4c55-9a43", false,
                    "uuid=8d5c2f0a-34b1-4c55-9a43 is not a valid UUID");
-    assert_refused("nv-vgpu,host=0000:83:00.0", false,
-                   "nv-vgpu takes a vGPU, not host=");
+}
+
+/* SR-IOV forms that need no host to be refused */
+static void test_sriov_option_errors(void)
+{
+    assert_refused("nv-vgpu,host=" SR_VF1 ",sysfsdev=/sys/bus/pci/devices/"
+                   SR_VF1, false, "use either host= or sysfsdev=, not both");
+    assert_refused("nv-vgpu,host=" SR_VF1 ",parent=" SR_PF ",profile=1062",
+                   false, "use either host= (an existing vGPU or VF) or "
+                   "parent=");
+    assert_refused("nv-vgpu,host=" SR_VF1 ",uuid=" UUID1, false,
+                   "use either host= (an existing vGPU or VF) or parent=");
+    assert_refused("nv-vgpu,parent=" SR_PF ",profile=1062,mdev-type=1064",
+                   false, "profile=1062 and mdev-type=1064 disagree: "
+                   "mdev-type= is the old name of profile=");
+    assert_refused("nv-vgpu,profile=NVIDIA L4-4Q", false,
+                   "profile=NVIDIA L4-4Q needs a place to make the vGPU");
 }
 
 static void test_host_errors(void)
@@ -1534,11 +1560,134 @@ static void test_hotplug_vnc(void)
 }
 
 
+/* SR-IOV, against a fake host tree */
+
+#define SR_TYPE(vf) "sys/bus/pci/devices/" vf "/nvidia/current_vgpu_type"
+
+static void test_sriov_host_errors(void)
+{
+    FakeHost *off = fake_host_new();
+    FakeHost *full = fake_host_new();
+    FakeHost *fh = fake_host_new();
+    g_autofree char *d1 = dev_on(off, "parent=" SR_PF ",profile=1062");
+    g_autofree char *d2 = dev_on(full, "parent=" SR_PF ",profile=1062");
+    g_autofree char *d3 = dev_on(fh, "host=" SR_VF1 ",profile=1066");
+    g_autofree char *d4 = dev_on(fh, "host=0000:41:00.5");
+    g_autofree char *d5 = dev_on(fh, "host=" SR_VF2);
+    g_autofree char *d6 = dev_on(fh, "parent=0000:42:00.0,profile=1062");
+
+    fake_host_add_sriov_pf(off, SR_PF, 4, 0, 30, L4_TYPES);
+    fake_host_add_sriov_pf(full, SR_PF, 2, 2, 30, "ID    : vGPU Name\n");
+    fake_host_add_sriov_pf(fh, SR_PF, 2, 2, 30, L4_TYPES);
+    assert_refused(d1, false, "nv-vgpu: SR-IOV is not enabled on GPU " SR_PF
+                   " (sriov_numvfs is 0): enable its virtual functions "
+                   "first, with '/usr/lib/nvidia/sriov-manage -e " SR_PF "'");
+    assert_refused(d2, false, "no vGPU can be made on GPU " SR_PF ": it is "
+                   "full");
+    assert_refused(d3, false, "vGPU type '1066' cannot be made on VF " SR_VF1
+                   " now; the types it can take now are: 1061 (NVIDIA "
+                   "L4-2Q), 1062 (NVIDIA L4-4Q)");
+    assert_refused(d4, false, "VF 0000:41:00.5 not found");
+    assert_refused(d5, false, "VF " SR_VF2 " has no vGPU type: give it one "
+                   "with profile=TYPE");
+    /* neither an mdev parent nor a PF: the mdev backend's message */
+    assert_refused(d6, false, "mdev parent 0000:42:00.0 not found");
+    g_assert_cmpstr(fake_host_read(fh, SR_TYPE(SR_VF1)), ==, "0");
+    g_assert_cmpstr(fake_host_read(full, SR_TYPE(SR_VF1)), ==, "0");
+    fake_host_free(off);
+    fake_host_free(full);
+    fake_host_free(fh);
+}
+
+/*
+ * host=VF with a type, by id and (mdev-type=, the old name) by name: the
+ * VF is typed, vfio-pci then fails (no real VFIO behind a fake tree), and
+ * the type QEMU gave is released.
+ */
+static void test_sriov_failed_start_releases(void)
+{
+    FakeHost *fh = fake_host_new();
+    g_autofree char *d1 = dev_on(fh, "host=" SR_VF1 ",profile=1062");
+    g_autofree char *d2 = dev_on(fh, "parent=" SR_PF ",mdev-type=nvidia "
+                                 "l4-2q");
+
+    fake_host_add_sriov_pf(fh, SR_PF, 2, 2, 4250, L4_TYPES);
+    assert_refused(d1, false, "/dev/vfio/4251");
+    vgpu_wait_no_reaper(SR_VF1);
+    g_assert_cmpstr(fake_host_read(fh, SR_TYPE(SR_VF1)), ==, "0");
+    g_assert_true(fake_host_wait_gone(fh, "run/nv-vgpu/" SR_VF1, 5000));
+    /* the first free VF; a VF QEMU did not type is never touched */
+    fake_host_set_vf(fh, SR_VF1, "current_vgpu_type", "1061\n");
+    assert_refused(d2, false, "/dev/vfio/4252");
+    vgpu_wait_no_reaper(SR_VF2);
+    g_assert_cmpstr(fake_host_read(fh, SR_TYPE(SR_VF2)), ==, "0");
+    g_assert_cmpstr(fake_host_read(fh, SR_TYPE(SR_VF1)), ==, "1061");
+    fake_host_free(fh);
+}
+
+/* Has process @pid stopped itself (x-stop-at)?  Or gone? */
+static char proc_state(GPid pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *stat = NULL;
+    const char *end;
+
+    if (!g_file_get_contents(path, &stat, NULL, NULL)) {
+        return 0;
+    }
+    end = strrchr(stat, ')');
+    return end && end[1] == ' ' ? end[2] : 0;
+}
+
+/*
+ * QEMU killed with SIGKILL right after it typed the VF: the helper
+ * releases the type.
+ */
+static void test_sriov_sigkill_releases(void)
+{
+    FakeHost *fh = fake_host_new();
+    g_autofree char *dev = dev_on(fh, "host=" SR_VF1 ",profile=1062,"
+                                  "x-stop-at=created");
+    const char *argv[] = {
+        qemu_binary(), "-machine", "q35", "-accel", "qtest", "-display",
+        "none", "-nodefaults", "-monitor", "none", "-serial", "none",
+        "-device", dev, NULL
+    };
+    g_autoptr(GError) gerr = NULL;
+    GPid pid;
+    int i, status;
+
+    fake_host_add_sriov_pf(fh, SR_PF, 2, 2, 4260, L4_TYPES);
+    g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD |
+                                G_SPAWN_STDOUT_TO_DEV_NULL |
+                                G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                                &pid, &gerr));
+    for (i = 0; i < 6000 && proc_state(pid) != 'T'; i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(proc_state(pid), ==, 'T');
+    g_assert_cmpstr(fake_host_read(fh, SR_TYPE(SR_VF1)), ==, "1062");
+    g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_spawn_close_pid(pid);
+    g_assert_true(fake_host_wait_for(fh, SR_TYPE(SR_VF1), "0", 10000));
+    vgpu_wait_no_reaper(SR_VF1);
+    g_assert_true(fake_host_wait_gone(fh, "run/nv-vgpu/" SR_VF1, 5000));
+    fake_host_free(fh);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/nv-vgpu/help", test_help);
     qtest_add_func("/nv-vgpu/option-errors", test_option_errors);
+    qtest_add_func("/nv-vgpu/sriov/option-errors", test_sriov_option_errors);
+    qtest_add_func("/nv-vgpu/sriov/host-errors", test_sriov_host_errors);
+    qtest_add_func("/nv-vgpu/sriov/failed-start-releases",
+                   test_sriov_failed_start_releases);
+    qtest_add_func("/nv-vgpu/sriov/sigkill-releases",
+                   test_sriov_sigkill_releases);
     qtest_add_func("/nv-vgpu/host-errors", test_host_errors);
     qtest_add_func("/nv-vgpu/profile-limits", test_profile_limits);
     qtest_add_func("/nv-vgpu/permissions", test_permissions);

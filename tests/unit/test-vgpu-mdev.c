@@ -42,6 +42,14 @@ static VgpuHost *host_new(FakeHost *fh)
     return h;
 }
 
+static bool mdev_make(VgpuHost *h, const char *parent, const char *type,
+                      const char *uuid, Error **errp)
+{
+    VgpuRequest req = { .parent = parent, .type = type, .uuid = uuid };
+
+    return h->ops->create(h, &req, errp);
+}
+
 static void host_free(VgpuHost *h)
 {
     vgpu_host_release(h);
@@ -71,7 +79,7 @@ static void test_create_and_remove(void)
     fake_host_serve_create(fh, "0000:83:00.0", "nvidia-289", 7);
     fake_host_add_vfio_group(fh, 7, 0666);
 
-    g_assert_true(h->ops->create(h, "0000:83:00.0", "nvidia-289", NULL,
+    g_assert_true(mdev_make(h, "0000:83:00.0", "nvidia-289", NULL,
                                  &error_abort));
     uuid = fake_host_created_uuid(fh, 5000);
     g_assert_nonnull(uuid);
@@ -115,7 +123,7 @@ static void test_create_by_profile_name(void)
 
     fake_host_serve_create(fh, "0000:83:00.0", "nvidia-63", 3);
     fake_host_add_vfio_group(fh, 3, 0666);
-    g_assert_true(h->ops->create(h, "0000:83:00.0", "grid p4-1q", UUID1,
+    g_assert_true(mdev_make(h, "0000:83:00.0", "grid p4-1q", UUID1,
                                  &error_abort));
     uuid = fake_host_created_uuid(fh, 5000);
     g_assert_cmpstr(uuid, ==, UUID1);
@@ -136,7 +144,7 @@ static void test_failed_open_cleans_up(void)
 
     fake_host_serve_create(fh, "0000:83:00.0", "nvidia-289", 9);
     /* no /dev/vfio/9 */
-    g_assert_false(h->ops->create(h, "0000:83:00.0", "nvidia-289", UUID1,
+    g_assert_false(mdev_make(h, "0000:83:00.0", "nvidia-289", UUID1,
                                   &err));
     assert_error(err, "/dev/vfio/9 does not exist");
     g_assert_true(h->created);
@@ -153,7 +161,7 @@ static void test_create_never_appears(void)
     VgpuHost *h = host_new(fh);
     Error *err = NULL;
 
-    g_assert_false(h->ops->create(h, "0000:83:00.0", "nvidia-289", UUID1,
+    g_assert_false(mdev_make(h, "0000:83:00.0", "nvidia-289", UUID1,
                                   &err));
     assert_error(err, "accepted vGPU " UUID1 " but /sys/bus/mdev/devices/"
                  UUID1 " did not appear");
@@ -191,7 +199,7 @@ static void test_errors_before_create(void)
         VgpuHost *h = host_new(fh);
         Error *err = NULL;
 
-        g_assert_false(h->ops->create(h, cases[i].parent, cases[i].type,
+        g_assert_false(mdev_make(h, cases[i].parent, cases[i].type,
                                       NULL, &err));
         assert_error(err, cases[i].error);
         g_assert_false(h->created);
@@ -208,7 +216,7 @@ static void test_no_parents_at_all(void)
     VgpuHost *h = host_new(fh);
     Error *err = NULL;
 
-    g_assert_false(h->ops->create(h, "0000:83:00.0", "nvidia-289", NULL,
+    g_assert_false(mdev_make(h, "0000:83:00.0", "nvidia-289", NULL,
                                   &err));
     assert_error(err, "no mdev parent devices at all; is the vGPU host "
                  "driver loaded?");
@@ -225,14 +233,14 @@ static void test_existing_uuid(void)
 
     g_free(fake_host_add_mdev(fh, "0000:83:00.0", "nvidia-289", UUID1, 4));
     fake_host_add_vfio_group(fh, 4, 0666);
-    g_assert_true(h->ops->create(h, "0000:83:00.0", "GRID P4-8C", UUID1,
+    g_assert_true(mdev_make(h, "0000:83:00.0", "GRID P4-8C", UUID1,
                                  &error_abort));
     g_assert_false(h->created);
     g_assert_cmpstr(h->sysfsdev, ==, "/sys/bus/mdev/devices/" UUID1);
     host_free(h);
 
     h = host_new(fh);
-    g_assert_false(h->ops->create(h, "0000:83:00.0", "nvidia-63", UUID1,
+    g_assert_false(mdev_make(h, "0000:83:00.0", "nvidia-63", UUID1,
                                   &err));
     assert_error(err, "an mdev with uuid " UUID1 " exists already, of type "
                  "nvidia-289 on 0000:83:00.0");
@@ -447,7 +455,7 @@ static void test_orphan_reaped(void)
     /* the next start on the parent reaps */
     fake_host_serve_create(fh, "0000:83:00.0", "nvidia-63", 13);
     fake_host_add_vfio_group(fh, 13, 0666);
-    g_assert_true(h->ops->create(h, "0000:83:00.0", "nvidia-63", NULL,
+    g_assert_true(mdev_make(h, "0000:83:00.0", "nvidia-63", NULL,
                                  &error_abort));
     g_assert_cmpstr(fake_host_read(fh, "sys/devices/0000:83:00.0/" UUID1
                                    "/remove"), ==, "1");
@@ -507,7 +515,7 @@ static void test_pending_removal(void)
     }
 
     /* in use: the existing mdev is not adopted, and not touched */
-    g_assert_false(h->ops->create(h, "0000:83:00.0", "nvidia-289", UUID1,
+    g_assert_false(mdev_make(h, "0000:83:00.0", "nvidia-289", UUID1,
                                   &err));
     assert_error(err, "vGPU " UUID1 " is in use by another nv-vgpu device "
                  "of this QEMU");
@@ -556,7 +564,7 @@ static void test_permissions(void)
         drop_root();
         vgpu_host_init(&h, &vgpu_mdev_backend, root);
         if (!strcmp(which, "create")) {
-            g_assert_false(h.ops->create(&h, "0000:83:00.0", "nvidia-63",
+            g_assert_false(mdev_make(&h, "0000:83:00.0", "nvidia-63",
                                          NULL, &err));
         } else {
             g_assert_false(h.ops->open(&h, "/sys/bus/mdev/devices/" UUID2,

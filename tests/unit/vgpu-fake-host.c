@@ -130,6 +130,116 @@ void fake_host_add_vfio_group(FakeHost *fh, int group, mode_t mode)
     g_assert_cmpint(chmod(p, mode), ==, 0);
 }
 
+char *fake_host_vf(const char *pf, int i)
+{
+    /* first VF offset 1, stride 1: functions of the PF's slot */
+    return g_strdup_printf("%.*s%d", (int)strlen(pf) - 1, pf,
+                           pf[strlen(pf) - 1] - '0' + i);
+}
+
+void fake_host_add_sriov_pf(FakeHost *fh, const char *pf, int total,
+                            int enabled, int group_base,
+                            const char *creatable)
+{
+    g_autofree char *pdir = g_strdup_printf("%s/sys/devices/pci0000:40/%s",
+                                            fh->root, pf);
+    g_autofree char *p = NULL;
+    g_autofree char *n = NULL;
+    int i;
+
+    g_assert_cmpint(total, <, 8);
+    p = g_strdup_printf("%s/sys/bus/pci/devices/%s", fh->root, pf);
+    link_to(g_strdup(pdir), p);
+    g_free(p);
+    p = g_strdup_printf("%s/sriov_totalvfs", pdir);
+    n = g_strdup_printf("%d\n", total);
+    put(p, n);
+    g_free(p);
+    g_free(n);
+    p = g_strdup_printf("%s/sriov_numvfs", pdir);
+    n = g_strdup_printf("%d\n", enabled);
+    put(p, n);
+    g_free(p);
+    p = g_strdup_printf("%s/device", pdir);
+    put(p, "0x27b8\n");
+    for (i = 1; i <= enabled; i++) {
+        g_autofree char *vf = fake_host_vf(pf, i);
+        g_autofree char *vdir = g_strdup_printf("%s/sys/devices/pci0000:40/"
+                                                "%s", fh->root, vf);
+        static const char *const attrs[] = {
+            "current_vgpu_type", "gpu_instance_id", "placement_id",
+            "vgpu_params",
+        };
+        static const char *const values[] = { "0\n", "-1\n", "0\n", "\n" };
+        size_t a;
+
+        g_free(p);
+        p = g_strdup_printf("%s/virtfn%d", pdir, i - 1);
+        link_to(g_strdup(vdir), p);
+        g_free(p);
+        p = g_strdup_printf("%s/sys/bus/pci/devices/%s", fh->root, vf);
+        link_to(g_strdup(vdir), p);
+        g_free(p);
+        p = g_strdup_printf("%s/physfn", vdir);
+        link_to(g_strdup(pdir), p);
+        g_free(p);
+        p = g_strdup_printf("%s/subsystem", vdir);
+        link_to(g_strdup_printf("%s/sys/bus/pci", fh->root), p);
+        g_free(p);
+        p = g_strdup_printf("%s/driver", vdir);
+        link_to(g_strdup_printf("%s/sys/bus/pci/drivers/nvidia", fh->root),
+                p);
+        g_free(p);
+        p = g_strdup_printf("%s/iommu_group", vdir);
+        link_to(g_strdup_printf("%s/sys/kernel/iommu_groups/%d", fh->root,
+                                group_base + i), p);
+        fake_host_add_vfio_group(fh, group_base + i, 0666);
+        for (a = 0; a < G_N_ELEMENTS(attrs); a++) {
+            g_free(p);
+            p = g_strdup_printf("%s/nvidia/%s", vdir, attrs[a]);
+            put(p, values[a]);
+        }
+        g_free(p);
+        p = g_strdup_printf("%s/nvidia/creatable_vgpu_types", vdir);
+        put(p, creatable);
+    }
+}
+
+void fake_host_set_vf(FakeHost *fh, const char *vf, const char *attr,
+                      const char *value)
+{
+    g_autofree char *p = g_strdup_printf("%s/sys/bus/pci/devices/%s/nvidia/"
+                                         "%s", fh->root, vf, attr);
+
+    g_assert_true(g_file_set_contents(p, value, -1, NULL));
+    g_assert_cmpint(chmod(p, 0666), ==, 0);
+}
+
+void fake_host_add_vfio_cdev(FakeHost *fh, const char *vf, int n,
+                             bool keep_group)
+{
+    g_autofree char *d = g_strdup_printf("%s/sys/bus/pci/devices/%s/"
+                                         "vfio-dev/vfio%d/dev", fh->root, vf,
+                                         n);
+    g_autofree char *node = g_strdup_printf("%s/dev/vfio/devices/vfio%d",
+                                            fh->root, n);
+
+    put(d, "511:0\n");
+    put(node, "");
+    g_assert_cmpint(chmod(node, 0666), ==, 0);
+    if (!keep_group) {
+        g_autofree char *link = g_strdup_printf("%s/sys/bus/pci/devices/%s/"
+                                                "iommu_group", fh->root, vf);
+        g_autofree char *group = g_file_read_link(link, NULL);
+        g_autofree char *gnode = NULL;
+
+        g_assert_nonnull(group);
+        gnode = g_strdup_printf("%s/dev/vfio/%s", fh->root,
+                                strrchr(group, '/') + 1);
+        g_assert_cmpint(unlink(gnode), ==, 0);
+    }
+}
+
 static gpointer fake_kernel(gpointer opaque)
 {
     FakeHost *fh = opaque;
@@ -205,6 +315,21 @@ bool fake_host_wait_for(FakeHost *fh, const char *rel, const char *want,
         g_autofree char *s = fake_host_read(fh, rel);
 
         if (s && !strcmp(s, want)) {
+            return true;
+        }
+        g_usleep(10 * 1000);
+    } while (g_get_monotonic_time() < end);
+    return false;
+}
+
+bool fake_host_wait_gone(FakeHost *fh, const char *rel, int ms)
+{
+    gint64 end = g_get_monotonic_time() + ms * G_TIME_SPAN_MILLISECOND;
+
+    do {
+        g_autofree char *s = fake_host_read(fh, rel);
+
+        if (!s) {
             return true;
         }
         g_usleep(10 * 1000);

@@ -29,10 +29,16 @@ OBJECT_DECLARE_TYPE(NvVgpuState, NvVgpuClass, NV_VGPU)
 struct NvVgpuState {
     VFIOPCIDevice parent_obj;
 
-    /* Properties: parent= and mdev-type= (and uuid=) create the vGPU. */
+    /*
+     * Properties: parent= and profile= (and uuid=) make the vGPU; host= (a
+     * VF) and profile= type the VF; mdev-type= is profile='s old name.
+     */
     char *mdev_parent;
+    char *vgpu_type_req;        /* profile= (or mdev-type=) */
     char *mdev_type;
     char *mdev_uuid;
+    char *host_vf;              /* the VF of host=, or of sysfsdev= + type */
+    char *host_vf_path;         /* its sysfs path, without root */
     char *host_root;            /* x-host-root, for tests only */
     char *stop_at;              /* x-stop-at, for tests only */
     uint32_t console_fps;       /* console-fps: head 0 polls per second */

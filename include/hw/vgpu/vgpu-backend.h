@@ -13,23 +13,35 @@ typedef struct VgpuHost VgpuHost;
 typedef struct VgpuReaper VgpuReaper;
 
 /*
- * Today both ways to name a vGPU are mdevs; NVIDIA's SR-IOV vGPUs (a VF
- * typed through sysfs) will be a second backend behind the same calls.
- * All calls run before the VFIO device is opened, except remove(), which
- * must only remove the vGPU once no process holds it open any more.
+ * What nv-vgpu asks a backend to make.  mdevs are made on a parent GPU,
+ * under a UUID; NVIDIA's SR-IOV vGPUs are made by giving a type to a
+ * virtual function (VF), either one that the user named or a free one of
+ * the parent (the physical function, PF).
+ */
+typedef struct VgpuRequest {
+    const char *parent;     /* mdev parent or SR-IOV PF; NULL with device */
+    const char *device;     /* SR-IOV: the VF (PCI address) to type */
+    const char *type;       /* type id or profile name */
+    const char *uuid;       /* mdev: the UUID to use; NULL: a new one */
+} VgpuRequest;
+
+/*
+ * The two backends: mdevs (vgpu-mdev.c) and NVIDIA's SR-IOV vGPUs, VFs
+ * typed through sysfs (vgpu-sriov.c).  All calls run before the VFIO
+ * device is opened, except remove(), which must only remove the vGPU once
+ * no process holds it open any more.
  */
 typedef struct VgpuBackendOps {
     const char *name;
     /*
-     * Make a vGPU of @type (type id or profile name) on @parent and make
-     * h->sysfsdev name it.  @uuid may be NULL (pick one); if a vGPU with
-     * that UUID and type exists already and QEMU did not create it, it is
-     * used and not removed later.  The removal is armed (vgpu-reaper.h)
-     * before the vGPU is made, so that no way QEMU ends leaks it; orphans
-     * that earlier QEMUs left on @parent are reaped first.
+     * Make the vGPU that @req asks for and make h->sysfsdev name it.  A
+     * vGPU that exists already as asked (an mdev with that UUID and type,
+     * a VF that has that type) and that QEMU did not make is used and not
+     * removed later.  The removal is armed (vgpu-reaper.h) before the vGPU
+     * is made, so that no way QEMU ends leaks it; orphans that earlier
+     * QEMUs left on the parent are reaped first.
      */
-    bool (*create)(VgpuHost *h, const char *parent, const char *type,
-                   const char *uuid, Error **errp);
+    bool (*create)(VgpuHost *h, const VgpuRequest *req, Error **errp);
     /*
      * Check that the existing vGPU @sysfsdev can be opened through VFIO,
      * once a pending removal of it (by the QEMU that created it) is over.
@@ -48,8 +60,13 @@ struct VgpuHost {
     const VgpuBackendOps *ops;
     char *root;             /* prefix of every host path; "" on a real host */
     char *sysfsdev;         /* the vGPU in sysfs, without root */
-    char *uuid;
-    char *parent;
+    /*
+     * What names the vGPU on this host, in messages, traces, events and
+     * records: the mdev's UUID, or the VF's PCI address.
+     */
+    char *id;
+    char *uuid;             /* the mdev's UUID; NULL for a VF */
+    char *parent;           /* mdev parent or SR-IOV PF */
     bool created;           /* create() made it, so remove() removes it */
     VgpuReaper *reaper;     /* removes what create() made; NULL: nothing */
     char *stop_at;          /* test hook, see vgpu_test_stop() */
@@ -62,9 +79,24 @@ struct VgpuHost {
     char *params_path;      /* with params_restore: where to write it */
     char *params_restore;   /* found on a vGPU not ours; NULL: nothing */
     int params_helper;      /* socket to the helper that restores it; -1 */
+    /* SR-IOV only: the VF's place on its GPU, as the driver shows them */
+    int64_t gpu_instance;   /* nvidia/gpu_instance_id; -1: time-sliced */
+    int64_t placement;      /* nvidia/placement_id; -1: unknown */
 };
 
 extern const VgpuBackendOps vgpu_mdev_backend;
+extern const VgpuBackendOps vgpu_sriov_backend;
+
+/*
+ * Which backend a GPU or a device belongs to, by what sysfs shows under
+ * @root: an mdev parent (/sys/class/mdev_bus/NAME, mdev_supported_types)
+ * or an SR-IOV PF (sriov_totalvfs, virtfn* links); a VF with nvidia/ or a
+ * PCI device path.  NULL when it is neither (the caller's error).
+ */
+const VgpuBackendOps *vgpu_backend_for_parent(const char *root,
+                                              const char *parent);
+const VgpuBackendOps *vgpu_backend_for_device(const char *root,
+                                              const char *sysfsdev);
 
 static inline void vgpu_host_init(VgpuHost *h, const VgpuBackendOps *ops,
                                   const char *root)
@@ -74,6 +106,8 @@ static inline void vgpu_host_init(VgpuHost *h, const VgpuBackendOps *ops,
     h->root = g_strdup(root ? root : "");
     h->profile.available = -1;
     h->params_helper = -1;
+    h->gpu_instance = -1;
+    h->placement = -1;
 }
 
 /*
@@ -89,6 +123,7 @@ static inline void vgpu_host_release(VgpuHost *h)
     h->created = false;
     g_clear_pointer(&h->root, g_free);
     g_clear_pointer(&h->sysfsdev, g_free);
+    g_clear_pointer(&h->id, g_free);
     g_clear_pointer(&h->uuid, g_free);
     g_clear_pointer(&h->parent, g_free);
     g_clear_pointer(&h->driver, g_free);

@@ -13,6 +13,20 @@
  * max_resolution=4096x2160, max_instance=1") and are 0 when the description
  * is in another format or does not give them.
  */
+/* Bounds that no real vGPU comes near; they keep garbage out of the math. */
+#define VGPU_MAX_HEADS      64
+#define VGPU_MAX_FPS        1000
+#define VGPU_MAX_DIM        32768
+#define VGPU_MAX_FB         (64ULL << 40)
+
+/* Where the numbers of a profile come from */
+typedef enum {
+    VGPU_PROFILE_FROM_NONE,         /* nowhere: they are 0 */
+    VGPU_PROFILE_FROM_DESCRIPTION,  /* the mdev type's description */
+    VGPU_PROFILE_FROM_CONFIG,       /* NVIDIA's vgpuConfig.xml */
+    VGPU_PROFILE_FROM_NAME,         /* what the profile name says */
+} VgpuProfileSource;
+
 typedef struct VgpuProfile {
     char *type_id;              /* type directory name, e.g. "nvidia-289" */
     char *name;                 /* "GRID P4-8C"; NULL if the type has none */
@@ -27,7 +41,36 @@ typedef struct VgpuProfile {
     uint32_t max_xres;
     uint32_t max_yres;
     uint32_t max_instance;
+    VgpuProfileSource source;
 } VgpuProfile;
+
+/*
+ * Where NVIDIA's vGPU manager keeps the description of every vGPU type it
+ * supports (framebuffer, heads, resolution, frame rate limit, vGPUs per
+ * GPU).  SR-IOV vGPUs have no mdev type description in sysfs; this file
+ * is where their profile is published on a real host.
+ */
+#define VGPU_CONFIG_XML "/usr/share/nvidia/vgpu/vgpuConfig.xml"
+
+/*
+ * Fill the numbers of @p (and p->name, if NULL) from the vgpuType with id
+ * @type_id in the vgpuConfig.xml at @path, and max_instance from the
+ * entry of the GPU with PCI device id @gpu_device (0: unknown).  Nothing
+ * in the file is trusted: false, with the reason in @why and @p
+ * unchanged, when the file cannot be read, is not well-formed, has no
+ * such type, or has a value out of range.
+ */
+bool vgpu_profile_from_config(VgpuProfile *p, const char *path,
+                              uint32_t type_id, uint32_t gpu_device,
+                              char **why);
+
+/*
+ * Fill the numbers of @p from what its NVIDIA profile name says, e.g.
+ * "NVIDIA L4-4Q": 4 GiB of framebuffer and the heads, resolution and
+ * frame rate limit of the Q series.  A guess for when nothing better is
+ * published; false (nothing set) when the name is not of that form.
+ */
+bool vgpu_profile_from_name(VgpuProfile *p);
 
 /*
  * Parse an mdev type description into @p.  A description that is not in

@@ -19,6 +19,10 @@ typedef struct VgpuReaper VgpuReaper;
 VgpuReaper *vgpu_reaper_start(const char *root, VgpuRecord *record,
                               Error **errp);
 
+/* Add a guard to the record (see vgpu_record_add_guard()). */
+void vgpu_reaper_add_guard(VgpuReaper *r, const char *path,
+                           const char *value);
+
 /* Is the helper still there? */
 bool vgpu_reaper_alive(VgpuReaper *r);
 

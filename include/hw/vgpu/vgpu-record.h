@@ -15,7 +15,11 @@
  *     removed at the next nv-vgpu start on its parent and by nv-vgpu-reap,
  *     unless a process holds the vGPU open.
  * Nothing here is specific to mdevs: a record names the vGPU's sysfs
- * device and the attribute that removes it.
+ * device and the attribute that removes it.  An SR-IOV vGPU is a VF that
+ * other VMs use again after us, so its record also has guards: what the
+ * VF must still show (the type and placement QEMU gave it) and the VFIO
+ * nodes that no process may hold open, for the removal to go ahead; a VF
+ * that fails a guard is someone else's now and is left alone.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -40,6 +44,8 @@ typedef struct VgpuRecord {
     int64_t owner_pid;      /* the QEMU that created it */
     uint64_t owner_start;   /* its start time: /proc/PID/stat field 22 */
     bool removing;          /* the owner has let go; only removal is left */
+    GPtrArray *guards;      /* "VALUE PATH": PATH must read VALUE */
+    GPtrArray *idle;        /* nodes that no process may hold open */
 } VgpuRecord;
 
 VgpuRecord *vgpu_record_new(const char *uuid, const char *backend,
@@ -58,6 +64,23 @@ typedef enum {
 /* Write @r under @root and lock it, unless a record of its UUID exists. */
 VgpuRecordClaim vgpu_record_claim(const char *root, VgpuRecord *r,
                                   Error **errp);
+
+/*
+ * Remove the vGPU only while the attribute @path (without root) reads
+ * @value; written to the record at once if it is claimed already.
+ */
+void vgpu_record_add_guard(VgpuRecord *r, const char *path,
+                           const char *value);
+
+/* Remove the vGPU only while no process holds @node (without root) open. */
+void vgpu_record_add_idle(VgpuRecord *r, const char *node);
+
+/*
+ * Does the vGPU still pass the guards of @r?  False, with the reason in
+ * @why, if not.
+ */
+bool vgpu_record_guards_hold(const char *root, const VgpuRecord *r,
+                             char **why);
 
 /* Note in our record that we let go and only the removal is left. */
 void vgpu_record_set_removing(VgpuRecord *r);

@@ -33,4 +33,11 @@ char *vgpu_sysfs_link_name(const char *path);
 /* The entries of directory @path, sorted; NULL if it cannot be read. */
 GStrv vgpu_sysfs_list(const char *path);
 
+/*
+ * A process (other than none) that holds @path open, by a look through
+ * /proc/PID/fd: its pid, or 0 when none is seen.  Only processes whose fds
+ * this process may read are seen (all of them as root).
+ */
+int64_t vgpu_file_holder(const char *path);
+
 #endif
