@@ -822,18 +822,46 @@ static bool sriov_create(VgpuHost *h, const VgpuRequest *req, Error **errp)
     return sriov_create_pick(h, req->parent, req->type, errp);
 }
 
-/* The driver of the VF (nvidia) and its version. */
+/* The driver of the VF (nvidia) and the version of its module. */
 static void sriov_read_driver(VgpuHost *h)
 {
     g_autofree char *link = vgpu_host_path(h->root, "%s/driver",
                                            h->sysfsdev);
+    g_autofree char *mod_link = vgpu_host_path(h->root, "%s/driver/module",
+                                               h->sysfsdev);
+    g_autofree char *module = vgpu_sysfs_link_name(mod_link);
     g_autofree char *path = NULL;
 
     h->driver = vgpu_sysfs_link_name(link);
     if (h->driver) {
-        path = vgpu_host_path(h->root, "/sys/module/%s/version", h->driver);
+        path = vgpu_host_path(h->root, "/sys/module/%s/version",
+                              module ? module : h->driver);
         h->driver_version = vgpu_sysfs_read_opt(path);
     }
+}
+
+/*
+ * The name of type @id, which a typed VF's own table no longer lists: from
+ * the tables of the other VFs of its PF, if one still lists it.
+ */
+static char *sriov_type_name(const char *root, const char *pf, uint32_t id)
+{
+    g_auto(GStrv) vfs = sriov_vfs(root, pf);
+    size_t i;
+    guint j;
+
+    for (i = 0; vfs[i]; i++) {
+        g_autoptr(GPtrArray) types = sriov_creatable(root, vfs[i]);
+
+        for (j = 0; j < types->len; j++) {
+            SriovType *t = g_ptr_array_index(types, j);
+
+            if (t->id == id) {
+                return g_strdup(t->name);
+            }
+        }
+    }
+    return NULL;
 }
 
 static bool sriov_describe(VgpuHost *h, Error **errp)
@@ -858,6 +886,9 @@ static bool sriov_describe(VgpuHost *h, Error **errp)
     vgpu_profile_clear(p);
     p->type_id = g_strdup_printf("%" PRId64, type);
     p->name = g_steal_pointer(&name);     /* known if we typed it */
+    if (!p->name && h->parent) {
+        p->name = sriov_type_name(h->root, h->parent, type);
+    }
     p->device_api = g_strdup("vfio-pci"); /* a VF is a PCI device */
     if (!vgpu_profile_from_config(p, config, type, gpu_device, &why)) {
         trace_vgpu_sriov_no_config(h->id, why);

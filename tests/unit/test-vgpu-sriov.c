@@ -482,8 +482,19 @@ static void test_open_typed(void)
     g_assert_cmpint(h->gpu_instance, ==, -1);
     g_assert_true(h->ops->describe(h, &error_abort));
     g_assert_cmpstr(h->profile.type_id, ==, "1064");
-    g_assert_null(h->profile.name);     /* the table no longer lists it */
+    g_assert_null(h->profile.name);     /* no table lists it */
     g_assert_cmpint(h->profile.source, ==, VGPU_PROFILE_FROM_NONE);
+    host_free(h);
+
+    /* another VF of the PF still lists it: its name, and so a profile */
+    fake_host_set_vf(fh, VF2, "creatable_vgpu_types",
+                     "ID    : vGPU Name\n1064  : NVIDIA L4-8Q\n");
+    h = host_new(fh);
+    g_assert_true(h->ops->open(h, "/sys/bus/pci/devices/" VF1,
+                               &error_abort));
+    g_assert_true(h->ops->describe(h, &error_abort));
+    g_assert_cmpstr(h->profile.name, ==, "NVIDIA L4-8Q");
+    g_assert_cmpuint(h->profile.framebuffer, ==, 8 * GiB);
     host_free(h);
 
     /* with the type it has: used as it is, too */
