@@ -222,11 +222,8 @@ static void test_typed_by_other(void)
         g_autofree char *vgpu = g_strdup_printf(forms[i], vf[1]);
         QTestState *qts = start_on(vgpu);
 
-        /*
-         * Not the profile name: nv-vgpu does not learn it for a VF it did
-         * not type where there is no vgpuConfig.xml (as here).
-         */
-        assert_vgpu_on(qts, vf[1], 1060, NULL);
+        /* the name from the other VFs' creatable_vgpu_types */
+        assert_vgpu_on(qts, vf[1], 1060, "NVIDIA L4-1Q");
         g_assert_false(qtest_qom_get_bool(qts, "/machine/peripheral/gpu0",
                                           "vgpu-created"));
         g_assert_false(record_exists(vf[1]));
@@ -350,8 +347,9 @@ static void test_held_by_other_qemu(void)
     d1 = dev_str("host=%s", vf[0], NULL);
     d2 = dev_str("host=%s,profile=1060", vf[0], NULL);
     d3 = dev_str("host=%s,profile=1061", vf[0], NULL);
-    w1 = g_strdup_printf("vGPU %s is in use by another QEMU (pid %d), which "
-                         "created it", vf[0], (int)qtest_pid(a));
+    w1 = g_strdup_printf("VF %s is in use by another QEMU (pid %d), which "
+                         "gave it its vGPU type; stop that VM or choose "
+                         "another VF", vf[0], (int)qtest_pid(a));
     assert_refused(d1, false, w1);
     assert_refused(d2, false, w1);
     assert_refused(d3, false, w1);
