@@ -152,11 +152,13 @@ check-vgpu-host: build nvsim vnc-client $(if $(filter 1,$(SANITIZE)),plain-build
 # Only the tests load our modules, so that the smoke test sees the bare GPU;
 # then nvsim drives it (its VF front: kernel/nvsim/nvsim-sriov.c).
 SRIOV_RESULTS := $(BUILD)/vgpu-sriov/results
-check-vgpu-sriov: build nvsim $(if $(filter 1,$(SANITIZE)),plain-build)
+check-vgpu-sriov: build nvsim vnc-client $(if $(filter 1,$(SANITIZE)),plain-build)
 	@mkdir -p $(SRIOV_RESULTS)
+	@ninja -C $(QBUILD) tests/qtest/nv-vgpu-sriov-test $(VGPU_REAP) > /dev/null
 	@VGPU_HOST_SRIOV=1 VGPU_HOST_STRICT_DMESG=1 VGPU_HOST_MODULES= \
 		VGPU_HOST_RESULTS=$(SRIOV_RESULTS) \
-		tests/vgpu-host/run sh fork/vgpu-sriov-tests.sh
+		VGPU_VNC_CLIENT=$(CURDIR)/$(BUILD)/vnc/vgpu-vnc-client \
+		tests/vgpu-host/run sh fork/vgpu-sriov-tests.sh $(QBUILD)
 
 # nv-vgpu under real libvirt (two daemons), and noVNC in headless
 # Chromium, in one test-host boot of its own (tests/libvirt).

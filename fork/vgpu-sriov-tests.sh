@@ -1,13 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# vgpu-sriov-tests.sh: the tests that need the simulated SR-IOV GPU, run in
-# one test host in SR-IOV mode (VGPU_HOST_SRIOV=1 tests/vgpu-host/run, q35
-# with the emulated IOMMU); prints "vgpu-sriov: N passed, N failed, N
-# skipped".  The smoke test comes first, while no driver of ours has the
-# GPU: it checks the device model and the kernel's view of it.  Then nvsim
-# is loaded and its VF front is tested on sysfs and VFIO.
+# vgpu-sriov-tests.sh BUILDDIR: the tests that need the simulated SR-IOV
+# GPU, run in one test host in SR-IOV mode (VGPU_HOST_SRIOV=1
+# tests/vgpu-host/run, q35 with the emulated IOMMU); prints "vgpu-sriov: N
+# passed, N failed, N skipped".  The smoke test comes first, while no
+# driver of ours has the GPU: it checks the device model and the kernel's
+# view of it.  Then nvsim is loaded and its VF front is tested on sysfs and
+# VFIO, and then nv-vgpu on its VFs (the qtest nv-vgpu-sriov-test).
 set -u
+qbuild=${1:-build/qemu-build}
 if [ -z "${VGPU_HOST:-}" ] || [ ! -d /sys/class/iommu/dmar0 ]; then
     echo "vgpu-sriov-tests: run me through VGPU_HOST_SRIOV=1 tests/vgpu-host/run" >&2
     exit 2
@@ -57,6 +59,24 @@ else
     [ "$st_rc" = 0 ] || failed=$((failed + 1))
     # no simulated GPU would be a skip there; here it is a failure
     if grep -q '^1\.\.0 # SKIP' "$results/nvsim-sriov-selftest.log"; then
+        failed=$((failed + 1))
+    fi
+
+    # nv-vgpu on the VFs, end to end; a skip here would hide a broken setup
+    start=$(date +%s)
+    sh fork/run-tests.sh "$qbuild" sriov-qtest qtest-x86_64/nv-vgpu-sriov-test \
+        > "$results/sriov-qtest.txt" 2>&1
+    q_rc=$?
+    grep -v -e '^sriov-qtest: ' -e '^full log: ' "$results/sriov-qtest.txt"
+    cp "$qbuild/meson-logs/testlog.txt" "$results/sriov-qtest-testlog.txt" \
+        2>/dev/null
+    grep '^sriov-qtest: ' "$results/sriov-qtest.txt" > "$results/sriov-qtest.log"
+    count sriov-qtest "$results/sriov-qtest.log"
+    echo "sriov-qtest: $(( $(date +%s) - start )) s; log in" \
+         "build/vgpu-sriov/results/sriov-qtest-testlog.txt"
+    [ "$q_rc" = 0 ] || failed=$((failed + 1))
+    if grep -q '^ok .*# SKIP' "$results/sriov-qtest-testlog.txt"; then
+        grep '^ok .*# SKIP' "$results/sriov-qtest-testlog.txt"
         failed=$((failed + 1))
     fi
 fi

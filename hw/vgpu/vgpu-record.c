@@ -529,11 +529,16 @@ bool vgpu_record_settle(const char *root, const char *uuid, bool reap,
             break;
         }
         if (!r->removing && vgpu_record_owner_alive(r)) {
-            error_setg(errp, "vGPU %s is in use by %s (pid %" PRId64 "), "
-                       "which created it; stop that VM or choose another "
-                       "uuid", uuid, r->owner_pid == getpid() ?
+            /* A VF's record is named by the VF, an mdev's by its UUID */
+            bool vf = !g_strcmp0(r->backend, "sriov");
+
+            error_setg(errp, "%s %s is in use by %s (pid %" PRId64 "), "
+                       "which %s; stop that VM or choose another %s",
+                       vf ? "VF" : "vGPU", uuid, r->owner_pid == getpid() ?
                        "another nv-vgpu device of this QEMU" :
-                       "another QEMU", r->owner_pid);
+                       "another QEMU", r->owner_pid,
+                       vf ? "gave it its vGPU type" : "created it",
+                       vf ? "VF" : "uuid");
             return false;
         }
         if (!waited) {

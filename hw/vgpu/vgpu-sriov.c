@@ -652,7 +652,6 @@ static SriovAssign sriov_assign(VgpuHost *h, const char *vf, const char *pf,
                                 "(%s): ", vf, t->id, t->name);
         return SRIOV_FAILED;
     }
-    vgpu_test_stop(h->stop_at, "created");
     /* From here on, release hands the VF to the helper. */
     h->created = true;
     h->placement = sriov_read_number(h->root, vf, "nvidia/placement_id", -1);
@@ -663,6 +662,8 @@ static SriovAssign sriov_assign(VgpuHost *h, const char *vf, const char *pf,
 
         vgpu_reaper_add_guard(h->reaper, guard, placement);
     }
+    /* "created": typed, and the record guards both type and placement */
+    vgpu_test_stop(h->stop_at, "created");
     sriov_set_host(h, vf, pf);
     g_free(h->profile.name);
     h->profile.name = g_strdup(t->name);

@@ -20,7 +20,6 @@
 #include "qemu/units.h"
 #include "nvsim-vm.h"
 
-static const char *vnc_client(void);
 
 /* ---------------------------------------------------------------------- */
 
@@ -1156,40 +1155,6 @@ static void test_frame_delivery(void)
 
 /* ---------------------------------------------------------------------- */
 /* A real VNC client (tests/vnc/vgpu-vnc-client, on libvncclient) */
-
-static const char *vnc_client(void)
-{
-    const char *client = g_getenv("VGPU_VNC_CLIENT");
-
-    if (!client || !g_file_test(client, G_FILE_TEST_IS_EXECUTABLE)) {
-        g_test_skip("needs VGPU_VNC_CLIENT, the libvncclient test client "
-                    "(make vnc-client)");
-        return NULL;
-    }
-    return client;
-}
-
-static void assert_vnc_snapshot(Vm *vm, const Gpu *g, const char *client)
-{
-    g_autofree char *server = g_strdup_printf("unix:%s", vm->vnc);
-    g_autofree char *path = g_strdup_printf("%s/vnc.ppm", vm->dir);
-    g_autofree char *out = NULL, *err = NULL;
-    g_autofree uint8_t *rgb = NULL;
-    const char *argv[] = {
-        client, "--timeout-ms", "30000", "--snapshot", path, server, NULL
-    };
-    uint32_t w, h;
-    int status;
-
-    wait_next_frame();
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL,
-                               &out, &err, &status, NULL));
-    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-        g_error("%s: %s%s", client, out, err);
-    }
-    rgb = read_ppm(path, &w, &h);
-    assert_picture(g, rgb, w, h, "VNC picture");
-}
 
 /* A line of the client's output, or NULL at its end */
 static char *read_line(GIOChannel *ch)

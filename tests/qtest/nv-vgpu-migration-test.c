@@ -18,78 +18,17 @@
 #include "qobject/qstring.h"
 #include "qemu/bswap.h"
 #include "qemu/units.h"
-#include "nvsim-vm.h"
+#include "nvsim-mig.h"
 
-#define REG_SCRATCH     0x0010
 #define TYPE_2Q         "nvsim-65"      /* GRID P4-2Q */
-
-/* What the source's guest can see of its vGPU, to compare before/after */
-typedef struct GpuSnapshot {
-    uint32_t regs[8];
-    uint8_t *fb;                /* the scanout */
-    size_t fb_len;
-} GpuSnapshot;
-
-static const uint32_t snapshot_regs[] = {
-    REG_SCRATCH, REG_HEAD0_ENABLE, REG_HEAD0_WIDTH, REG_HEAD0_HEIGHT,
-    REG_HEAD0_STRIDE, REG_HEAD0_FORMAT, REG_HEAD0_FB_OFFSET_LO,
-    REG_HEAD0_FB_OFFSET_HI,
-};
-
-static void snapshot(Gpu *g, GpuSnapshot *s)
-{
-    int i;
-
-    for (i = 0; i < G_N_ELEMENTS(snapshot_regs); i++) {
-        s->regs[i] = qpci_io_readl(g->dev, g->bar0, snapshot_regs[i]);
-    }
-    s->fb_len = (size_t)g->stride * g->height;
-    s->fb = g_malloc(s->fb_len);
-    qtest_memread(g->qts, g->fb + g->offset, s->fb, s->fb_len);
-}
-
-/* @g's guest-visible registers and scanout are exactly as in @before */
-static void assert_unchanged(Gpu *g, GpuSnapshot *before, const char *what)
-{
-    GpuSnapshot now;
-    int i;
-
-    snapshot(g, &now);
-    for (i = 0; i < G_N_ELEMENTS(snapshot_regs); i++) {
-        if (now.regs[i] != before->regs[i]) {
-            g_error("%s: %s register 0x%x is 0x%x, was 0x%x", what, g->id,
-                    snapshot_regs[i], now.regs[i], before->regs[i]);
-        }
-    }
-    if (memcmp(now.fb, before->fb, now.fb_len)) {
-        g_error("%s: %s's framebuffer changed", what, g->id);
-    }
-    g_free(now.fb);
-    g_free(before->fb);
-}
 
 /* A source with a mode, a picture and a scratch value set by its guest */
 static Vm *source_start(char **uuids, int n, const char *props)
 {
     Vm *vm = vm_start(uuids, n, props, NULL, NULL, true);
-    int i;
 
-    for (i = 0; i < n; i++) {
-        Gpu *g = &vm->gpu[i];
-
-        gpu_set_mode(g, 800 + 224 * i, 600, FMT_XRGB8888, 0, i * 8 * MiB);
-        gpu_draw(g, 50 + i);
-        qpci_io_writel(g->dev, g->bar0, REG_SCRATCH, 0x5c000000 | i);
-    }
+    source_prepare(vm);
     return vm;
-}
-
-static void set_caps(QTestState *qts)
-{
-    qtest_qmp_assert_success(qts, "{ 'execute': 'migrate-set-capabilities',"
-        " 'arguments': { 'capabilities': ["
-        "   { 'capability': 'return-path', 'state': true },"
-        "   { 'capability': 'switchover-ack', 'state': true } ] } }");
 }
 
 /* Also move VFIO's stop-copy state over two multifd channels */
@@ -138,182 +77,9 @@ static void assert_multifd_used(Vm *dst, int n)
     }
 }
 
-/*
- * Start migrating; @bandwidth (bytes/s) 0: let it finish at once, else
- * hold it in pre-copy by limiting the bandwidth.
- */
-static void migrate(QTestState *src, const char *uri, uint64_t bandwidth)
-{
-    if (bandwidth) {
-        qtest_qmp_assert_success(src, "{ 'execute': 'migrate-set-parameters',"
-                                 " 'arguments': { 'max-bandwidth': %" PRIu64
-                                 " } }", bandwidth);
-    } else {
-        /* an idle qtest VM measures no bandwidth: tell QEMU what it has */
-        qtest_qmp_assert_success(src, "{ 'execute': 'migrate-set-parameters',"
-                                 " 'arguments': { 'avail-switchover-"
-                                 "bandwidth': %" PRIu64 " } }",
-                                 (uint64_t)GiB);
-    }
-    qtest_qmp_assert_success(src, "{ 'execute': 'migrate', 'arguments': "
-                             "{ 'uri': %s } }", uri);
-}
-
-/* query-migrate's error-desc, or "" */
-static char *migration_error(QTestState *qts)
-{
-    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
-    QDict *ret = qdict_get_qdict(rsp, "return");
-    char *err = g_strdup(qdict_haskey(ret, "error-desc") ?
-                         qdict_get_str(ret, "error-desc") : "");
-
-    qobject_unref(rsp);
-    return err;
-}
-
-static char *migration_status(QTestState *qts)
-{
-    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
-    QDict *ret = qdict_get_qdict(rsp, "return");
-    char *status = g_strdup(qdict_haskey(ret, "status") ?
-                            qdict_get_str(ret, "status") : "none");
-
-    if (qdict_haskey(ret, "error-desc")) {
-        g_test_message("migration %s: %s", status,
-                       qdict_get_str(ret, "error-desc"));
-    }
-
-    qobject_unref(rsp);
-    return status;
-}
-
-/* Wait until the migration on @qts ends; returns how */
-static char *wait_migration_end(QTestState *qts)
-{
-    int i;
-
-    for (i = 0; i < 1200; i++) {
-        char *status = migration_status(qts);
-
-        if (!strcmp(status, "completed") || !strcmp(status, "failed") ||
-            !strcmp(status, "cancelled")) {
-            return status;
-        }
-        g_free(status);
-        g_usleep(50 * 1000);
-    }
-    g_error("migration did not end in 60 s");
-}
-
-static void wait_migration_status(QTestState *qts, const char *want)
-{
-    int i;
-
-    for (i = 0; i < 1200; i++) {
-        g_autofree char *status = migration_status(qts);
-
-        if (!strcmp(status, want)) {
-            return;
-        }
-        g_usleep(50 * 1000);
-    }
-    g_error("migration did not reach %s in 60 s", want);
-}
-
-static void assert_running(QTestState *qts)
-{
-    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-status' }");
-
-    g_assert_true(qdict_get_bool(qdict_get_qdict(rsp, "return"), "running"));
-    qobject_unref(rsp);
-}
-
-/* The vGPU's VFIO migration state, as query-vgpus reports it */
-static char *vgpu_state(QTestState *qts, int index, uint64_t *pending)
-{
-    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-vgpus' }");
-    QList *list = qdict_get_qlist(rsp, "return");
-    QDict *vgpu = qobject_to(QDict, qlist_peek(list));
-    QDict *mig;
-    char *state;
-    int i;
-
-    for (i = 0; i < index; i++) {
-        qlist_pop(list);
-        vgpu = qobject_to(QDict, qlist_peek(list));
-    }
-    g_assert_nonnull(vgpu);
-    mig = qdict_get_qdict(vgpu, "migration");
-    state = g_strdup(qdict_haskey(mig, "state") ?
-                     qdict_get_str(mig, "state") : "none");
-    if (pending) {
-        *pending = qdict_get_int(mig, "pending-initial") +
-                   qdict_get_int(mig, "pending-dirty");
-    }
-    qobject_unref(rsp);
-    return state;
-}
-
-static void assert_vgpu_state(QTestState *qts, int index, const char *want)
-{
-    g_autofree char *state = vgpu_state(qts, index, NULL);
-
-    g_assert_cmpstr(state, ==, want);
-}
-
-/* The source after a failed or cancelled migration: as before, running */
-static void assert_source_intact(Vm *src, GpuSnapshot *before,
-                                 const char *what)
-{
-    int i;
-
-    assert_running(src->qts);
-    for (i = 0; i < src->ngpus; i++) {
-        assert_vgpu_state(src->qts, i, "running");
-        assert_unchanged(&src->gpu[i], &before[i], what);
-    }
-}
-
-/* A destination that fails must exit with status 1, saying @want */
-static void assert_dest_refused(Vm *dst, const char *want)
-{
-    g_autofree char *err = NULL;
-
-    qtest_set_expected_status(dst->qts, 1);
-    qtest_wait_qemu(dst->qts);
-    err = vm_stderr(dst);
-    if (!strstr(err, want)) {
-        g_error("destination stderr lacks '%s':\n%s", want, err);
-    }
-    vm_quit(dst);
-}
-
 static char *sock_uri(Vm *vm)
 {
     return g_strdup_printf("unix:%s/migration.sock", vm->dir);
-}
-
-/* After migration, the destination's guest sees exactly the source's. */
-static void assert_destination_matches(const Gpu *modes, Vm *dst,
-                                       GpuSnapshot *before)
-{
-    int i;
-
-    vm_attach(dst);
-    for (i = 0; i < dst->ngpus; i++) {
-        Gpu *g = &dst->gpu[i];
-
-        /* the mode and picture the source's guest set */
-        g->width = modes[i].width;
-        g->height = modes[i].height;
-        g->stride = modes[i].stride;
-        g->format = modes[i].format;
-        g->offset = modes[i].offset;
-        g->seed = modes[i].seed;
-        assert_unchanged(g, &before[i], "destination");
-        assert_screendump(dst, g);
-        assert_vgpu_state(dst->qts, i, "running");
-    }
 }
 
 /* A source with @n vGPUs on mdevs @ua, a destination on @ub listening */
@@ -384,7 +150,7 @@ static void pair_expect_failure(Pair *p, bool start, const char *want_status,
                                 const char *what)
 {
     if (start) {
-        migrate(p->src->qts, p->uri, 0);
+        vm_migrate(p->src->qts, p->uri, 0);
     }
     pair_check_failure(p, want_status, want, want_src, what);
     vm_quit(p->src);
@@ -404,7 +170,7 @@ static void pair_expect_refusal(Pair *p, const char *dst_uuid,
 {
     g_autofree char *status = NULL, *resumed = NULL;
 
-    migrate(p->src->qts, p->uri, 0);
+    vm_migrate(p->src->qts, p->uri, 0);
     status = wait_migration_end(p->src->qts);
     g_assert_cmpstr(status, ==, "failed");
     if (qtest_qmp_event_ref(p->src->qts, "STOP")) {
@@ -461,7 +227,7 @@ static void test_live(const void *opaque)
     }
     qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
                              "'arguments': { 'uri': %s } }", uri);
-    migrate(src->qts, uri, 0);
+    vm_migrate(src->qts, uri, 0);
     status = wait_migration_end(src->qts);
     g_assert_cmpstr(status, ==, "completed");
     assert_vgpu_state(src->qts, 0, "stop");
@@ -501,7 +267,7 @@ static void test_two_vgpus(const void *opaque)
     ub[0] = b0 = mdev_with_plane("region");
     ub[1] = b1 = mdev_with_plane("dmabuf");
     pair_start_multifd(&p, ua, ub, 2, multifd);
-    migrate(p.src->qts, p.uri, 0);
+    vm_migrate(p.src->qts, p.uri, 0);
     status = wait_migration_end(p.src->qts);
     g_assert_cmpstr(status, ==, "completed");
     assert_destination_matches(p.src->gpu, p.dst, p.before);
@@ -528,7 +294,7 @@ static void save_and_quit(Vm *src, const char *uri, const char *ua)
     g_autofree char *status = NULL;
 
     qtest_qmp_assert_success(src->qts, "{ 'execute': 'stop' }");
-    migrate(src->qts, uri, 0);
+    vm_migrate(src->qts, uri, 0);
     status = wait_migration_end(src->qts);
     g_assert_cmpstr(status, ==, "completed");
     vm_quit(src);
@@ -745,7 +511,7 @@ static void hold_in_precopy(Vm *src, const char *uri)
     int i;
 
     set_caps(src->qts);
-    migrate(src->qts, uri, 256 * KiB);
+    vm_migrate(src->qts, uri, 256 * KiB);
     for (i = 0; i < 600; i++) {
         g_autofree char *state = vgpu_state(src->qts, 0, &pending);
 
@@ -1070,7 +836,7 @@ static void test_multifd_stop_copy(void)
     qtest_qmp_assert_success(p.src->qts, "{ 'execute': "
         "'migrate-set-capabilities', 'arguments': { 'capabilities': ["
         "   { 'capability': 'pause-before-switchover', 'state': true } ] } }");
-    migrate(p.src->qts, p.uri, 0);
+    vm_migrate(p.src->qts, p.uri, 0);
     for (polls = 0; ; polls++) {
         g_free(status);
         status = migration_status(p.src->qts);
@@ -1230,7 +996,7 @@ static void test_plain_vfio_source(void)
     set_caps(dst->qts);
     qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
                              "'arguments': { 'uri': %s } }", uri);
-    migrate(src->qts, uri, 0);
+    vm_migrate(src->qts, uri, 0);
     status = wait_migration_end(src->qts);
     g_assert_cmpstr(status, ==, "completed");
     assert_destination_matches(src->gpu, dst, before);

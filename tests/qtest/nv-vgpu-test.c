@@ -31,59 +31,6 @@
 #define L4_TYPES "ID    : vGPU Name\n1061  : NVIDIA L4-2Q\n" \
                  "1062  : NVIDIA L4-4Q\n"
 
-static const char *qemu_binary(void)
-{
-    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
-
-    g_assert_nonnull(qemu);
-    return qemu;
-}
-
-static void drop_root(gpointer unused)
-{
-    if (geteuid() == 0 && (setgid(65534) || setuid(65534))) {
-        _exit(99);
-    }
-}
-
-/*
- * Run QEMU with one nv-vgpu device and return its exit status; its stderr
- * goes to @err.  QEMU is killed after 60 s, in case a device that should
- * have failed started.
- */
-static int run_qemu(const char *dev, bool unprivileged, char **err)
-{
-    const char *argv[] = {
-        "timeout", "-s", "KILL", "60", qemu_binary(),
-        "-machine", "q35", "-accel", "qtest", "-display", "none",
-        "-nodefaults", "-monitor", "none", "-serial", "none",
-        "-device", dev, NULL
-    };
-    g_autoptr(GError) gerr = NULL;
-    int status;
-
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
-                               G_SPAWN_SEARCH_PATH |
-                               G_SPAWN_STDOUT_TO_DEV_NULL,
-                               unprivileged ? drop_root : NULL, NULL,
-                               NULL, err, &status, &gerr));
-    g_assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-/* QEMU must fail to start, saying @want. */
-static void assert_refused(const char *dev, bool unprivileged,
-                           const char *want)
-{
-    g_autofree char *err = NULL;
-    int status = run_qemu(dev, unprivileged, &err);
-
-    if (status != 1 || !strstr(err, want)) {
-        g_error("-device %s: exit status %d, stderr:\n%s\nwanted status 1 "
-                "and '%s'", dev, status, err, want);
-    }
-}
-
 static FakeHost *p4_host(int free_8c)
 {
     FakeHost *fh = fake_host_new();

@@ -185,6 +185,25 @@ void assert_screendump(Vm *vm, const Gpu *g)
 Vm *vm_start(char **uuids, int n, const char *dev_props,
              const char *vnc_props, const char *extra, bool attach)
 {
+    g_autofree char *vgpus[2] = { NULL, NULL };
+    Vm *vm;
+    int i;
+
+    g_assert_cmpint(n, <=, G_N_ELEMENTS(vgpus));
+    for (i = 0; i < n; i++) {
+        vgpus[i] = g_strdup_printf("sysfsdev=" MDEV_DEVICES "/%s", uuids[i]);
+    }
+    vm = vm_start_vgpus((const char **)vgpus, n, dev_props, vnc_props, extra,
+                        attach);
+    for (i = 0; i < n; i++) {
+        vm->gpu[i].uuid = g_strdup(uuids[i]);
+    }
+    return vm;
+}
+
+Vm *vm_start_vgpus(const char **vgpus, int n, const char *dev_props,
+                   const char *vnc_props, const char *extra, bool attach)
+{
     g_autoptr(GString) args = g_string_new("-machine q35 -nodefaults ");
     g_autofree char *errlog = NULL;
     Vm *vm = g_new0(Vm, 1);
@@ -197,10 +216,8 @@ Vm *vm_start(char **uuids, int n, const char *dev_props,
                            vnc_props ? vnc_props : "");
     for (i = 0; i < n; i++) {
         g_string_append_printf(args, "-device nv-vgpu,id=gpu%d,addr=%02x.0,"
-                               "sysfsdev=" MDEV_DEVICES "/%s,%s ", i, 4 + i,
-                               uuids[i], dev_props);
+                               "%s,%s ", i, 4 + i, vgpus[i], dev_props);
         vm->gpu[i].id = i ? "gpu1" : "gpu0";
-        vm->gpu[i].uuid = g_strdup(uuids[i]);
     }
     vm->ngpus = n;
     g_string_append(args, extra ? extra : "");
@@ -275,6 +292,41 @@ void vm_quit(Vm *vm)
     g_free(vm->dir);
     g_free(vm->vnc);
     g_free(vm);
+}
+
+/* A real VNC client (tests/vnc/vgpu-vnc-client, on libvncclient) */
+const char *vnc_client(void)
+{
+    const char *client = g_getenv("VGPU_VNC_CLIENT");
+
+    if (!client || !g_file_test(client, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_test_skip("needs VGPU_VNC_CLIENT, the libvncclient test client "
+                    "(make vnc-client)");
+        return NULL;
+    }
+    return client;
+}
+
+void assert_vnc_snapshot(Vm *vm, const Gpu *g, const char *client)
+{
+    g_autofree char *server = g_strdup_printf("unix:%s", vm->vnc);
+    g_autofree char *path = g_strdup_printf("%s/vnc.ppm", vm->dir);
+    g_autofree char *out = NULL, *err = NULL;
+    g_autofree uint8_t *rgb = NULL;
+    const char *argv[] = {
+        client, "--timeout-ms", "30000", "--snapshot", path, server, NULL
+    };
+    uint32_t w, h;
+    int status;
+
+    wait_next_frame();
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL,
+                               &out, &err, &status, NULL));
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        g_error("%s: %s%s", client, out, err);
+    }
+    rgb = read_ppm(path, &w, &h);
+    assert_picture(g, rgb, w, h, "VNC picture");
 }
 
 /* An mdev of type 1Q showing @plane ("region" or "dmabuf") planes */

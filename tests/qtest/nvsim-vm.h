@@ -35,7 +35,7 @@
 typedef struct Gpu {
     QTestState *qts;
     const char *id;
-    char *uuid;
+    char *uuid;                 /* of its mdev; NULL for a VF */
     QPCIDevice *dev;
     QPCIBar bar0;
     uint64_t fb;                /* guest address of BAR1 */
@@ -88,9 +88,20 @@ void assert_screendump(Vm *vm, const Gpu *g);
  */
 Vm *vm_start(char **uuids, int n, const char *dev_props,
              const char *vnc_props, const char *extra, bool attach);
+/* The same for any vGPUs: @vgpus[i] names one, e.g. "host=VF,profile=ID" */
+Vm *vm_start_vgpus(const char **vgpus, int n, const char *dev_props,
+                   const char *vnc_props, const char *extra, bool attach);
 void vm_attach(Vm *vm);
 char *vm_stderr(Vm *vm);
 void vm_quit(Vm *vm);
+
+/*
+ * The VNC test client (tests/vnc/vgpu-vnc-client, $VGPU_VNC_CLIENT), or
+ * NULL with the test marked skipped
+ */
+const char *vnc_client(void);
+/* A VNC client's snapshot of vm->vnc is exactly what @g shows */
+void assert_vnc_snapshot(Vm *vm, const Gpu *g, const char *client);
 
 /* An mdev of type 1Q showing @plane ("region" or "dmabuf") planes */
 char *mdev_with_plane(const char *plane);

@@ -261,11 +261,12 @@ static void test_vf_in_use(void)
                     ==, VGPU_RECORD_CLAIMED);
     err = NULL;
     g_assert_false(h->ops->open(h, "/sys/bus/pci/devices/" VF1, &err));
-    assert_error(err, "vGPU " VF1 " is in use by another nv-vgpu device of "
-                 "this QEMU");
+    assert_error(err, "VF " VF1 " is in use by another nv-vgpu device of "
+                 "this QEMU (pid");
     err = NULL;
     g_assert_false(make_on(h, VF1, "1062", &err));
-    assert_error(err, "is in use by another nv-vgpu device of this QEMU");
+    assert_error(err, "which gave it its vGPU type; stop that VM or choose "
+                 "another VF");
     vgpu_record_drop(r);
 
     /* another type */
