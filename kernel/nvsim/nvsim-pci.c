@@ -57,9 +57,9 @@ static u32 nvsim_cfg_wmask32(struct nvsim_dev *nd, unsigned int off)
 	case PCI_BASE_ADDRESS_0:
 		return ~(NVSIM_BAR0_SIZE - 1);
 	case PCI_BASE_ADDRESS_1:
-		return (u32)~(nd->fb_size - 1) & PCI_BASE_ADDRESS_MEM_MASK;
+		return (u32)~(nd->bar1_size - 1) & PCI_BASE_ADDRESS_MEM_MASK;
 	case PCI_BASE_ADDRESS_2:
-		return (u32)(~(nd->fb_size - 1) >> 32);
+		return (u32)(~(nd->bar1_size - 1) >> 32);
 	case PCI_INTERRUPT_LINE:
 		return 0x000000ff;
 	case NVSIM_MSI:
@@ -375,7 +375,16 @@ static ssize_t nvsim_rw(struct vfio_device *vdev, char __user *buf,
 		ret = nvsim_small_rw(nd, index, off, buf, count, write);
 		break;
 	case VFIO_PCI_BAR1_REGION_INDEX:
-		ret = nvsim_fb_rw(nd, off, buf, count, write);
+		if (off < nd->fb_size) {
+			ret = nvsim_fb_rw(nd, off, buf, count, write);
+		} else if (off < nd->bar1_size) {
+			/* the aperture past the framebuffer: no memory */
+			count = min_t(u64, count, nd->bar1_size - off);
+			ret = write ? count :
+			      clear_user(buf, count) ? -EFAULT : count;
+		} else {
+			ret = -EINVAL;
+		}
 		break;
 	case NVSIM_EDID_REGION_INDEX:
 		ret = nvsim_edid_rw(nd, off, buf, count, write);
@@ -777,13 +786,27 @@ static long nvsim_get_device_info(void __user *uarg)
 }
 
 /*
- * GET_REGION_INFO's answer.  A region with a type (EDID, display) has one
- * capability, its type, which follows the info directly when the caller
- * left room for it; otherwise argsz says how much room to leave.
+ * GET_REGION_INFO's answer.  A region has at most one capability, which
+ * follows the info directly when the caller left room for it (otherwise
+ * argsz says how much room to leave): its type (EDID, display), or for a
+ * BAR1 larger than the framebuffer, the one area that can be mmapped.
  */
+struct nvsim_region_sparse1 {
+	struct vfio_info_cap_header header;
+	u32 nr_areas;
+	u32 reserved;
+	struct vfio_region_sparse_mmap_area area;
+};
+
 struct nvsim_region_reply {
 	struct vfio_region_info info;
-	struct vfio_region_info_cap_type type;
+	union {
+		struct vfio_region_info_cap_type type;
+		struct nvsim_region_sparse1 sparse;
+	};
+	/* set by nvsim_region_describe(): the capability's id and size */
+	u16 cap_id;
+	u32 cap_size;
 };
 
 /* Size, flags and type (0: none) of region @index */
@@ -803,14 +826,23 @@ static void nvsim_region_describe(struct nvsim_dev *nd, u32 index,
 		r->info.flags = rw;
 		break;
 	case VFIO_PCI_BAR1_REGION_INDEX:
-		r->info.size = nd->fb_size;
+		r->info.size = nd->bar1_size;
 		r->info.flags = rw | VFIO_REGION_INFO_FLAG_MMAP;
+		if (nd->bar1_size != nd->fb_size) {
+			r->sparse.nr_areas = 1;
+			r->sparse.area.offset = 0;
+			r->sparse.area.size = nd->fb_size;
+			r->cap_id = VFIO_REGION_INFO_CAP_SPARSE_MMAP;
+			r->cap_size = sizeof(r->sparse);
+		}
 		break;
 	case NVSIM_EDID_REGION_INDEX:
 		r->info.size = NVSIM_EDID_REGION_SIZE;
 		r->info.flags = rw;
 		r->type.type = VFIO_REGION_TYPE_GFX;
 		r->type.subtype = VFIO_REGION_SUBTYPE_GFX_EDID;
+		r->cap_id = VFIO_REGION_INFO_CAP_TYPE;
+		r->cap_size = sizeof(r->type);
 		break;
 	case NVSIM_DISPLAY_REGION_INDEX:
 		mutex_lock(&nd->lock);
@@ -820,6 +852,8 @@ static void nvsim_region_describe(struct nvsim_dev *nd, u32 index,
 				VFIO_REGION_INFO_FLAG_MMAP;
 		r->type.type = NVSIM_DISPLAY_REGION_TYPE;
 		r->type.subtype = NVSIM_DISPLAY_REGION_SUBTYPE;
+		r->cap_id = VFIO_REGION_INFO_CAP_TYPE;
+		r->cap_size = sizeof(r->type);
 		break;
 	default:
 		break;	/* unimplemented BARs, ROM, VGA, switched off: size 0 */
@@ -834,6 +868,8 @@ static long nvsim_get_region_info(struct nvsim_dev *nd, void __user *uarg)
 	u32 argsz, index;
 
 	BUILD_BUG_ON(offsetof(struct nvsim_region_reply, type) !=
+		     sizeof(struct vfio_region_info));
+	BUILD_BUG_ON(offsetof(struct nvsim_region_reply, sparse) !=
 		     sizeof(struct vfio_region_info));
 	if (copy_from_user(&r.info, uarg, minsz))
 		return -EFAULT;
@@ -850,16 +886,19 @@ static long nvsim_get_region_info(struct nvsim_dev *nd, void __user *uarg)
 	r.info.index = index;
 	r.info.offset = NVSIM_INDEX_TO_OFFSET(index);
 	nvsim_region_describe(nd, index, &r);
-	if (r.type.type) {
+	if (r.cap_id) {
+		size_t full = sizeof(r.info) + r.cap_size;
+
 		r.info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
-		if (argsz < sizeof(r)) {
-			r.info.argsz = sizeof(r);
+		if (argsz < full) {
+			r.info.argsz = full;
 		} else {
-			r.type.header.id = VFIO_REGION_INFO_CAP_TYPE;
+			/* the header is the first member of either */
+			r.type.header.id = r.cap_id;
 			r.type.header.version = 1;
 			r.type.header.next = 0;		/* the only one */
-			r.info.cap_offset = offsetof(typeof(r), type);
-			len = sizeof(r);
+			r.info.cap_offset = sizeof(r.info);
+			len = full;
 		}
 	}
 	return copy_to_user(uarg, &r, len) ? -EFAULT : 0;

@@ -23,7 +23,7 @@
 
 /* BAR sizes */
 #define NVSIM_BAR0_SIZE			(16u << 20)	/* 16 MiB, 32-bit MMIO */
-/* BAR1 is 64-bit prefetchable, sized to the profile's framebuffer */
+/* BAR1 is 64-bit prefetchable, the framebuffer rounded up to a power of 2 */
 
 /*
  * BAR0 register map.  All registers are 32 bits wide, little endian.

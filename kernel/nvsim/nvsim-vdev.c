@@ -6,9 +6,18 @@
  * one, and released from it, while it is closed.
  */
 #include <linux/device.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 
 #include "nvsim.h"
+
+/* A framebuffer of @size bytes (0: none) and BAR1 around it */
+static void nvsim_dev_set_fb_size_locked(struct nvsim_dev *nd, u64 size)
+{
+	nd->fb_size = size;
+	nd->fb_pages = size >> PAGE_SHIFT;
+	nd->bar1_size = size ? roundup_pow_of_two(size) : 0;
+}
 
 /*
  * Set up @nd, just allocated by vfio_alloc_device(), for a vGPU of @type
@@ -44,8 +53,7 @@ int nvsim_dev_init(struct nvsim_dev *nd, const struct nvsim_type *type,
 
 	mutex_lock(&nd->lock);
 	nd->type = type;
-	nd->fb_size = type ? (u64)type->fb_mb << 20 : 0;
-	nd->fb_pages = nd->fb_size >> PAGE_SHIFT;
+	nvsim_dev_set_fb_size_locked(nd, type ? (u64)type->fb_mb << 20 : 0);
 	nvsim_mig_open_locked(nd);
 	nvsim_config_init(nd);
 	nvsim_reset_locked(nd);
@@ -67,8 +75,7 @@ void nvsim_dev_set_type_locked(struct nvsim_dev *nd,
 	WARN_ON(nd->open || nd->type);
 
 	nd->type = type;
-	nd->fb_size = (u64)type->fb_mb << 20;
-	nd->fb_pages = nd->fb_size >> PAGE_SHIFT;
+	nvsim_dev_set_fb_size_locked(nd, (u64)type->fb_mb << 20);
 	atomic64_set(&nd->resumed_bytes, 0);
 	memset(&nd->last_plane, 0, sizeof(nd->last_plane));
 	nvsim_reset_locked(nd);
@@ -89,8 +96,7 @@ void nvsim_dev_clear_type_locked(struct nvsim_dev *nd)
 	nvsim_fb_views_detach_all(nd);
 	nvsim_fb_free(nd);
 	nd->type = NULL;
-	nd->fb_size = 0;
-	nd->fb_pages = 0;
+	nvsim_dev_set_fb_size_locked(nd, 0);
 	nd->params_req = (struct nvsim_params)NVSIM_PARAMS_DEFAULT;
 	nd->params = nd->params_req;
 	nd->params_str[0] = '\0';

@@ -159,7 +159,8 @@ struct nvsim_dev {
 	 * nvidia/current_vgpu_type gives it one, and changes only while the
 	 * device is closed, under nvsim_gpu.lock and @lock (either is enough
 	 * to read it); everything that runs while the device is open may
-	 * read it without a lock.  @fb_size and @fb_pages follow it.
+	 * read it without a lock.  @fb_size, @fb_pages and @bar1_size
+	 * follow it.
 	 */
 	const struct nvsim_type *type;
 	const struct nvsim_front_ops *front;	/* immutable */
@@ -167,6 +168,13 @@ struct nvsim_dev {
 	const char *driver_version;
 	u64 fb_size;
 	unsigned long fb_pages;
+	/*
+	 * BAR1, the framebuffer's aperture: a PCI BAR's size is a power of
+	 * two, a framebuffer's need not be (L4-12Q: 12 GiB, BAR1 16 GiB).
+	 * Only the framebuffer part is mmapped (a sparse mmap capability);
+	 * the rest reads 0 and drops writes.
+	 */
+	u64 bar1_size;
 
 	/*
 	 * Framebuffer pages, allocated on first touch.  The xarray has its

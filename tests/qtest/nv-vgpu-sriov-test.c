@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "qemu/units.h"
 #include "../unit/vgpu-fake-host.h"
 #include "nvsim-mig.h"
@@ -170,6 +171,72 @@ static void test_by_id(void)
                                    REG_FB_MB), ==, 1024);
     g_assert_cmpuint(qpci_io_readl(vm->gpu[0].dev, vm->gpu[0].bar0,
                                    REG_TYPE), ==, 1060);
+    vm_quit(vm);
+    assert_released(vf[0]);
+    sriov_teardown();
+}
+
+/* The size of BAR @bar of the guest's NVIDIA device, from query-pci */
+static uint64_t guest_bar_size(QTestState *qts, int bar)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-pci' }");
+    QList *buses = qdict_get_qlist(rsp, "return");
+    uint64_t size = 0;
+    QListEntry *b, *d, *r;
+
+    QLIST_FOREACH_ENTRY(buses, b) {
+        QList *devs = qdict_get_qlist(qobject_to(QDict, b->value), "devices");
+
+        QLIST_FOREACH_ENTRY(devs, d) {
+            QDict *dev = qobject_to(QDict, d->value);
+            QDict *id = qdict_get_qdict(dev, "id");
+
+            if (qdict_get_int(id, "vendor") != 0x10de) {
+                continue;
+            }
+            QLIST_FOREACH_ENTRY(qdict_get_qlist(dev, "regions"), r) {
+                QDict *region = qobject_to(QDict, r->value);
+
+                if (qdict_get_int(region, "bar") == bar) {
+                    size = qdict_get_int(region, "size");
+                }
+            }
+        }
+    }
+    qobject_unref(rsp);
+    return size;
+}
+
+/*
+ * A framebuffer that is not a power of two (L4-12Q, 12 GiB): the driver
+ * offers a 16 GiB BAR1 of which the framebuffer is mmapped; the guest
+ * sees that BAR and the console shows what it draws there.
+ */
+static void test_framebuffer_not_pow2(void)
+{
+    g_autofree char *vgpu = NULL;
+    const char *vgpus[1];
+    QDict *rsp;
+    Vm *vm;
+
+    if (!sriov_setup()) {
+        return;
+    }
+    vgpu = g_strdup_printf("host=%s,profile='NVIDIA L4-12Q'", vf[0]);
+    vgpus[0] = vgpu;
+    vm = vm_start_vgpus(vgpus, 1, "", NULL, NULL, true);
+    assert_vgpu_on(vm->qts, vf[0], 1065, "NVIDIA L4-12Q");
+    rsp = qtest_qmp(vm->qts, "{ 'execute': 'qom-get', 'arguments': {"
+                    " 'path': '/machine/peripheral/gpu0',"
+                    " 'property': 'vgpu-framebuffer' } }");
+    g_assert_cmpuint(qdict_get_int(rsp, "return"), ==, 12 * GiB);
+    qobject_unref(rsp);
+    g_assert_cmpuint(guest_bar_size(vm->qts, 1), ==, 16 * GiB);
+    g_assert_cmpuint(qpci_io_readl(vm->gpu[0].dev, vm->gpu[0].bar0,
+                                   REG_FB_MB), ==, 12288);
+    gpu_set_mode(&vm->gpu[0], 1024, 768, FMT_XRGB8888, 0, 11 * GiB);
+    gpu_draw(&vm->gpu[0], 12);
+    assert_screendump(vm, &vm->gpu[0]);
     vm_quit(vm);
     assert_released(vf[0]);
     sriov_teardown();
@@ -755,6 +822,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/nv-vgpu/sriov-vf/by-id", test_by_id);
     qtest_add_func("/nv-vgpu/sriov-vf/by-name", test_by_name);
+    qtest_add_func("/nv-vgpu/sriov-vf/framebuffer-not-power-of-2",
+                   test_framebuffer_not_pow2);
     qtest_add_func("/nv-vgpu/sriov-vf/typed-by-other", test_typed_by_other);
     qtest_add_func("/nv-vgpu/sriov-vf/not-creatable", test_not_creatable);
     qtest_add_func("/nv-vgpu/sriov-vf/full", test_full);

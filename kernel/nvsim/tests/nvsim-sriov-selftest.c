@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <linux/vfio.h>
 
@@ -224,6 +225,34 @@ static long long region_size(struct vfdev *v, unsigned int index)
 	return info.size;
 }
 
+/*
+ * The one mmappable area of region @index, from its sparse mmap
+ * capability: its size, or -1 without that capability (or with another
+ * number of areas or a first area not at 0).
+ */
+static long long sparse_area(struct vfdev *v, unsigned int index)
+{
+	union {
+		struct vfio_region_info info;
+		uint8_t raw[256];
+	} r = { .info = { .argsz = sizeof(r), .index = index } };
+	struct vfio_region_info_cap_sparse_mmap *sp;
+	struct vfio_info_cap_header *h;
+
+	if (ioctl(v->fd, VFIO_DEVICE_GET_REGION_INFO, &r) ||
+	    !(r.info.flags & VFIO_REGION_INFO_FLAG_CAPS) ||
+	    r.info.argsz > sizeof(r) ||
+	    r.info.cap_offset + sizeof(*sp) + sizeof(sp->areas[0]) > sizeof(r))
+		return -1;
+	h = (void *)(r.raw + r.info.cap_offset);
+	if (h->id != VFIO_REGION_INFO_CAP_SPARSE_MMAP)
+		return -1;
+	sp = (void *)h;
+	if (sp->nr_areas != 1 || sp->areas[0].offset)
+		return -1;
+	return sp->areas[0].size;
+}
+
 static long long irq_count(struct vfdev *v, unsigned int index)
 {
 	struct vfio_irq_info info = { .argsz = sizeof(info), .index = index };
@@ -401,9 +430,22 @@ static void test_open(void)
 	   bar0(&v, NVSIM_REG_FB_MB) == 12288,
 	   "BAR0: nvsim's ID, type 1065, 12288 MiB (%u, %u)",
 	   bar0(&v, NVSIM_REG_TYPE), bar0(&v, NVSIM_REG_FB_MB));
-	ok(region_size(&v, VFIO_PCI_BAR1_REGION_INDEX) == 12LL << 30,
-	   "BAR1 region 12 GiB (%lld)",
-	   region_size(&v, VFIO_PCI_BAR1_REGION_INDEX));
+	ok(region_size(&v, VFIO_PCI_BAR1_REGION_INDEX) == 16LL << 30 &&
+	   sparse_area(&v, VFIO_PCI_BAR1_REGION_INDEX) == 12LL << 30,
+	   "BAR1 region 16 GiB (a power of two), 12 GiB of it mmappable "
+	   "(%lld, %lld)", region_size(&v, VFIO_PCI_BAR1_REGION_INDEX),
+	   sparse_area(&v, VFIO_PCI_BAR1_REGION_INDEX));
+	ok(mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, v.fd,
+		reg_off(VFIO_PCI_BAR1_REGION_INDEX) + (12ULL << 30)) ==
+	   MAP_FAILED, "no mmap of BAR1 past the framebuffer");
+	memset(page, 0x5a, sizeof(page));
+	ok(pwrite(v.fd, page, PG, reg_off(VFIO_PCI_BAR1_REGION_INDEX) +
+		  (15ULL << 30)) == PG &&
+	   pread(v.fd, page, PG, reg_off(VFIO_PCI_BAR1_REGION_INDEX) +
+		 (15ULL << 30)) == PG && !memcmp(page, zero, PG),
+	   "BAR1 past the framebuffer: a write is dropped, a read is 0");
+	ok(pread(v.fd, page, 4, reg_off(VFIO_PCI_BAR1_REGION_INDEX) +
+		 (16ULL << 30)) < 0, "no BAR1 past 16 GiB");
 	ok(region_size(&v, NVSIM_EDID_REGION_INDEX) == 0 &&
 	   irq_count(&v, VFIO_PCI_ERR_IRQ_INDEX) == 0,
 	   "nvsim/edid=0 and err_irq=0 hold on the VF: no EDID region, no ERR irq");
