@@ -17,6 +17,7 @@
 #include "qemu/osdep.h"
 #include <sys/wait.h>
 #include "libqtest.h"
+#include "libqos/pci-pc.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "qemu/units.h"
@@ -637,6 +638,187 @@ static void test_never_another_owners_placement(void)
     sriov_teardown();
 }
 
+/* nv-vgpu-reap, next to QEMU in the build tree; its exit status */
+static int run_reap(const char *arg, char **out)
+{
+    g_autofree char *dir = g_path_get_dirname(qemu_binary());
+    g_autofree char *reap = g_build_filename(dir, "tools", "vgpu",
+                                             "nv-vgpu-reap", NULL);
+    const char *argv[] = { reap, arg, NULL };
+    g_autoptr(GError) gerr = NULL;
+    int status;
+
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                               G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                               out, NULL, &status, &gerr));
+    g_assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/*
+ * QEMU and its release helper both SIGKILLed, as by systemd's final
+ * kill: VF0 keeps its type, and QEMU's record says whose it is.
+ */
+static void make_orphan(void)
+{
+    GPid pid = qemu_stopped_after_typing();
+    int helper = vgpu_reaper_pid(vf[0]);
+    int i;
+
+    g_assert_cmpint(helper, >, 0);
+    g_assert_cmpint(kill(helper, SIGKILL), ==, 0);
+    for (i = 0; i < 6000 && vgpu_reaper_pid(vf[0]); i++) {
+        g_usleep(10 * 1000);
+    }
+    kill_qemu(pid);
+    g_assert_cmpint(vgpu_reaper_pid(vf[0]), ==, 0);
+    g_assert_cmpint(vf_type(vf[0]), ==, 1060);
+    g_assert_true(record_exists(vf[0]));
+}
+
+/*
+ * The orphan is released by nv-vgpu-reap (--list names it and releases
+ * nothing), or else by the next QEMU that starts, on another VF.
+ */
+static void test_orphan_reaped(void)
+{
+    g_autofree char *out = NULL, *vgpu = NULL;
+    const char *vgpus[1];
+    Vm *vm;
+
+    if (!sriov_setup()) {
+        return;
+    }
+    make_orphan();
+    g_assert_cmpint(run_reap("--list", &out), ==, 0);
+    if (!strstr(out, vf[0]) || !strstr(out, "orphan")) {
+        g_error("nv-vgpu-reap --list does not name orphan VF %s:\n%s",
+                vf[0], out);
+    }
+    g_assert_cmpint(vf_type(vf[0]), ==, 1060);
+    g_free(out);
+    g_assert_cmpint(run_reap(NULL, &out), ==, 0);
+    if (!strstr(out, "1 removed")) {
+        g_error("nv-vgpu-reap did not release VF %s:\n%s", vf[0], out);
+    }
+    assert_type_final(vf[0], 0);
+
+    make_orphan();
+    vgpu = g_strdup_printf("host=%s,profile=1060", vf[1]);
+    vgpus[0] = vgpu;
+    vm = vm_start_vgpus(vgpus, 1, "", NULL, NULL, false);
+    assert_type_final(vf[0], 0);
+    g_assert_cmpint(vf_type(vf[1]), ==, 1060);
+    vm_quit(vm);
+    assert_released(vf[1]);
+    sriov_teardown();
+}
+
+/* Unplugging a VF's vGPU releases the VF's type; QEMU runs on. */
+static void test_unplug_releases(void)
+{
+    QTestState *qts;
+
+    if (!sriov_setup()) {
+        return;
+    }
+    qts = qtest_initf("-machine pc -nodefaults -device nv-vgpu,id=gpu0,"
+                      "bus=pci.0,addr=05.0,host=%s,profile=1060", vf[0]);
+    g_assert_cmpint(vf_type(vf[0]), ==, 1060);
+    qpci_unplug_acpi_device_test(qts, "gpu0", 5);
+    assert_released(vf[0]);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+    qtest_quit(qts);
+    sriov_teardown();
+}
+
+/* ---------------------------------------------------------------------- */
+/* Several vGPUs in one VM */
+
+/* QEMU with nv-vgpu devices @d1 and @d2 must fail to start, saying @want */
+static void assert_pair_refused(const char *d1, const char *d2,
+                                const char *want)
+{
+    const char *argv[] = {
+        "timeout", "-s", "KILL", "60", qemu_binary(),
+        "-machine", "q35", "-accel", "qtest", "-display", "none",
+        "-nodefaults", "-monitor", "none", "-serial", "none",
+        "-device", d1, "-device", d2, NULL
+    };
+    g_autoptr(GError) gerr = NULL;
+    g_autofree char *err = NULL;
+    int status;
+
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                               G_SPAWN_SEARCH_PATH |
+                               G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, &err, &status, &gerr));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 || !strstr(err, want)) {
+        g_error("-device %s -device %s: wait status 0x%x, stderr:\n%s\n"
+                "wanted exit status 1 and '%s'", d1, d2, status, err, want);
+    }
+}
+
+/*
+ * Two VFs of one GPU in one VM: each is its own vGPU to the guest, and
+ * both are released.  NVIDIA's rules hold across the backends: an L4
+ * vGPU and a P4 one (an mdev) are refused, and so are two from one GPU
+ * with multi-vgpu=full; nothing is left typed or created.
+ */
+static void test_multi(void)
+{
+    g_autofree char *v0 = NULL, *v1 = NULL, *d1 = NULL, *d2 = NULL;
+    g_autofree char *want = NULL;
+    const char *vgpus[2];
+    int before, i;
+    Vm *vm;
+
+    if (!sriov_setup() || nvsim_skip_test()) {
+        return;
+    }
+    v0 = g_strdup_printf("host=%s,profile=1060", vf[0]);
+    v1 = g_strdup_printf("parent=%s,profile=1060", pf);
+    vgpus[0] = v0;
+    vgpus[1] = v1;
+    vm = vm_start_vgpus(vgpus, 2, "", NULL, NULL, true);
+    for (i = 0; i < 2; i++) {
+        g_assert_cmpuint(qpci_io_readl(vm->gpu[i].dev, vm->gpu[i].bar0,
+                                       REG_TYPE), ==, 1060);
+        g_assert_cmpint(vf_type(vf[i]), ==, 1060);
+    }
+    vm_quit(vm);
+    assert_released(vf[0]);
+    assert_released(vf[1]);
+
+    before = nvsim_available("nvsim-63");
+    d1 = dev_str("id=gpu0,host=%s,profile=1060", vf[0], NULL);
+    d2 = g_strdup("nv-vgpu,id=gpu1,parent=nvsim,mdev-type=nvsim-63");
+    want = g_strdup_printf("nv-vgpu gpu1 (GRID P4-1Q on nvsim) and nv-vgpu "
+                           "gpu0 (NVIDIA L4-1Q on %s) are vGPUs of board P4 "
+                           "series Q and of board L4 series Q: NVIDIA allows "
+                           "several vGPUs in one VM only of one board and "
+                           "one series", pf);
+    assert_pair_refused(d1, d2, want);
+    assert_released(vf[0]);
+    /* the mdev QEMU created goes too (its helper removes it) */
+    for (i = 0; i < 6000 && nvsim_available("nvsim-63") != before; i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(nvsim_available("nvsim-63"), ==, before);
+
+    g_free(d1);
+    g_free(d2);
+    d1 = dev_str("id=gpu0,host=%s,profile=1060,multi-vgpu=full", vf[0], NULL);
+    d2 = dev_str("id=gpu1,host=%s,profile=1060,multi-vgpu=full", vf[1], NULL);
+    g_free(want);
+    want = g_strdup_printf("are both on physical GPU %s: with multi-vgpu=full",
+                           pf);
+    assert_pair_refused(d1, d2, want);
+    assert_released(vf[0]);
+    assert_released(vf[1]);
+    sriov_teardown();
+}
+
 /* ---------------------------------------------------------------------- */
 /* The console */
 
@@ -838,6 +1020,9 @@ int main(int argc, char **argv)
                    test_never_another_owners_type);
     qtest_add_func("/nv-vgpu/sriov-vf/never-another-owners-placement",
                    test_never_another_owners_placement);
+    qtest_add_func("/nv-vgpu/sriov-vf/orphan-reaped", test_orphan_reaped);
+    qtest_add_func("/nv-vgpu/sriov-vf/unplug-releases", test_unplug_releases);
+    qtest_add_func("/nv-vgpu/sriov-vf/multi-vgpu", test_multi);
     qtest_add_data_func("/nv-vgpu/sriov-vf/console/region", "region",
                         test_console);
     qtest_add_data_func("/nv-vgpu/sriov-vf/console/dmabuf", "dmabuf",

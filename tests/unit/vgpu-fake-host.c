@@ -379,8 +379,8 @@ void fake_host_free(FakeHost *fh)
     g_free(fh);
 }
 
-/* Is a removal helper of vGPU @uuid running?  (argv: see vgpu-reaper.c) */
-static bool vgpu_reaper_running(const char *uuid)
+/* A running removal helper of vGPU @uuid, or 0 (argv: see vgpu-reaper.c) */
+int vgpu_reaper_pid(const char *uuid)
 {
     g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
     const char *name;
@@ -403,18 +403,18 @@ static bool vgpu_reaper_running(const char *uuid)
             ours |= !strcmp(argv + i, uuid);
         }
         if (reaper && ours) {
-            return true;
+            return atoi(name);
         }
     }
-    return false;
+    return 0;
 }
 
 void vgpu_wait_no_reaper(const char *uuid)
 {
     int i;
 
-    for (i = 0; i < 6000 && vgpu_reaper_running(uuid); i++) {
+    for (i = 0; i < 6000 && vgpu_reaper_pid(uuid); i++) {
         g_usleep(10 * 1000);
     }
-    g_assert_false(vgpu_reaper_running(uuid));
+    g_assert_cmpint(vgpu_reaper_pid(uuid), ==, 0);
 }

@@ -70,6 +70,9 @@ bool fake_host_wait_for(FakeHost *fh, const char *rel, const char *want,
 /* Wait up to @ms for @rel to be gone. */
 bool fake_host_wait_gone(FakeHost *fh, const char *rel, int ms);
 
+/* The pid of a removal helper of vGPU @uuid (a VF's name) that runs, or 0 */
+int vgpu_reaper_pid(const char *uuid);
+
 /*
  * Wait (up to 60 s, then fail) until no removal helper of vGPU @uuid
  * runs: once QEMU is gone, nothing else would remove it, so a vGPU still
