@@ -290,7 +290,9 @@ void hmp_info_vgpus(Monitor *mon, const QDict *qdict)
                        "%s driver %s %s%s%s\n",
                        *v->id ? v->id : v->qom_path, v->uuid, d->profile,
                        d->type, d->framebuffer >> 20, d->device_api,
-                       d->driver, d->driver_version,
+                       d->driver,
+                       *d->driver_version ? d->driver_version : "(version "
+                       "unknown)",
                        v->created ? ", created by QEMU" : "",
                        v->console ? ", console" : "");
         VgpuParentInfo *p = v->parent;

@@ -25,10 +25,16 @@ MODULE_PARM_DESC(fb_budget_mb,
 		 "Framebuffer MiB shared by all vGPUs (default 8192)");
 
 /* also the host driver version of the SR-IOV GPU's VFs */
-char *nvsim_driver_version = "550.127.05";
+/*
+ * Also the module's version: where NVIDIA's vGPU manager has no parent
+ * device to ask (SR-IOV), /sys/module/nvidia/version tells the branch.
+ */
+#define NVSIM_DEFAULT_DRIVER_VERSION "550.127.05"
+char *nvsim_driver_version = NVSIM_DEFAULT_DRIVER_VERSION;
 module_param_named(driver_version, nvsim_driver_version, charp, 0444);
 MODULE_PARM_DESC(driver_version,
-		 "Reported host driver version (default 550.127.05)");
+		 "Reported host driver version (default "
+		 NVSIM_DEFAULT_DRIVER_VERSION ")");
 
 static char *parent2_driver_version = "";
 module_param(parent2_driver_version, charp, 0444);
@@ -566,5 +572,6 @@ module_init(nvsim_init);
 module_exit(nvsim_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(NVSIM_DEFAULT_DRIVER_VERSION);
 MODULE_DESCRIPTION("Simulated NVIDIA vGPU mdev parent driver and SR-IOV GPU");
 MODULE_IMPORT_NS(DMA_BUF);

@@ -155,6 +155,7 @@ static void test_by_id(void)
 {
     g_autofree char *vgpu = NULL;
     const char *vgpus[1];
+    QDict *rsp;
     Vm *vm;
 
     if (!sriov_setup()) {
@@ -167,6 +168,12 @@ static void test_by_id(void)
     g_assert_true(qtest_qom_get_bool(vm->qts, "/machine/peripheral/gpu0",
                                      "vgpu-created"));
     g_assert_true(record_exists(vf[0]));
+    /* the driver branch, from the VF driver's module version */
+    rsp = qtest_qmp(vm->qts, "{ 'execute': 'query-vgpu-descriptor',"
+                    " 'arguments': { 'id': 'gpu0' } }");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"),
+                                  "driver-version"), ==, "550.127.05");
+    qobject_unref(rsp);
     /* the guest's view: nvsim's vGPU of that type, through the VF */
     g_assert_cmpuint(qpci_io_readl(vm->gpu[0].dev, vm->gpu[0].bar0,
                                    REG_FB_MB), ==, 1024);
