@@ -145,18 +145,14 @@ static void drop_root(gpointer unused)
     }
 }
 
-/*
- * Run QEMU with one nv-vgpu device and return its exit status; its stderr
- * goes to @err.  QEMU is killed after 60 s, in case a device that should
- * have failed started.
- */
-int run_qemu(const char *dev, bool unprivileged, char **err)
+int run_qemu2(const char *dev, const char *dev2, bool unprivileged,
+              char **err)
 {
     const char *argv[] = {
         "timeout", "-s", "KILL", "60", qemu_binary(),
         "-machine", "q35", "-accel", "qtest", "-display", "none",
         "-nodefaults", "-monitor", "none", "-serial", "none",
-        "-device", dev, NULL
+        "-device", dev, dev2 ? "-device" : NULL, dev2, NULL
     };
     g_autoptr(GError) gerr = NULL;
     int status;
@@ -168,6 +164,11 @@ int run_qemu(const char *dev, bool unprivileged, char **err)
                                NULL, err, &status, &gerr));
     g_assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
+}
+
+int run_qemu(const char *dev, bool unprivileged, char **err)
+{
+    return run_qemu2(dev, NULL, unprivileged, err);
 }
 
 /* QEMU must fail to start, saying @want. */

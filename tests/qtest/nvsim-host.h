@@ -50,6 +50,9 @@ const char *qemu_binary(void);
  * failed started.
  */
 int run_qemu(const char *dev, bool unprivileged, char **err);
+/* The same with a second device, -device @dev2 (none if NULL) */
+int run_qemu2(const char *dev, const char *dev2, bool unprivileged,
+              char **err);
 /* QEMU must fail to start, saying @want. */
 void assert_refused(const char *dev, bool unprivileged, const char *want);
 
