@@ -134,8 +134,20 @@ static void pair_check_failure(Pair *p, const char *want_status,
     g_autofree char *status = NULL, *err = NULL;
 
     status = wait_migration_end(p->src->qts);
-    g_assert_cmpstr(status, ==, want_status);
     err = migration_error(p->src->qts);
+    /*
+     * QEMU 10.0's migrate_cancel shuts the return path down before it
+     * marks the migration CANCELLING: a migration thread that sees the
+     * return path's error first ends it as failed, with a channel error.
+     * The source must run on as it was all the same.
+     */
+    if (!strcmp(want_status, "cancelled") && !strcmp(status, "failed") &&
+        strstr(err, "Channel error")) {
+        g_test_message("cancelled, but failed first on the return path "
+                       "(QEMU's race): %s", err);
+    } else {
+        g_assert_cmpstr(status, ==, want_status);
+    }
     if (!strstr(err, want_src)) {
         g_error("%s: the source's migration error '%s' lacks '%s'", what,
                 err, want_src);
