@@ -382,8 +382,19 @@ static void vgpu_display_head_off(VgpuDisplay *d)
  */
 static bool vgpu_display_may_poll(VgpuDisplay *d, int64_t now)
 {
-    if (!d->polls || now - d->last_poll_ns >= d->min_interval_ns) {
-        d->last_poll_ns = now;
+    int64_t next_slot = d->last_poll_ns + d->min_interval_ns;
+
+    if (!d->polls || now >= next_slot) {
+        /*
+         * Slots stay on their grid: a timer or refresh that runs late
+         * must not push every later slot back, or a guest changing at
+         * the cap loses a frame each time the lateness adds up to a slot.
+         * A late poll may then be followed closely by the next slot's,
+         * but there is still one per slot.  After a gap of more than a
+         * slot, the grid starts again here.
+         */
+        d->last_poll_ns = d->polls && now - next_slot < d->min_interval_ns ?
+                          next_slot : now;
         d->early_poll = false;
         return true;
     }
@@ -403,11 +414,11 @@ static bool vgpu_display_may_poll(VgpuDisplay *d, int64_t now)
 
 /*
  * A poll at @now found a new frame.  If it was the early poll, the slot
- * starts again here: frames stay a slot apart (the early poll needs the
- * last frame a slot back), and polls follow the guest's own rhythm
- * instead of landing just before each of its changes, which would cost
- * two compares per frame (the slot poll finding nothing, then the early
- * one) and a slot of latency.
+ * starts again here: there is still one frame per slot (the early poll
+ * needs the last frame a slot back), and polls follow the guest's own
+ * rhythm instead of landing just before each of its changes, which would
+ * cost two compares per frame (the slot poll finding nothing, then the
+ * early one) and a slot of latency.
  */
 static void vgpu_display_frame_seen(VgpuDisplay *d, int64_t now)
 {

@@ -1059,8 +1059,8 @@ static void test_frame_cap_slots(void)
     capped = console_counter(g, "x-console-capped");
 
     /*
-     * A frame was just shown, and its slot began with it: a change after
-     * the end of slot 2 (1.1 s after its start) still waits.
+     * A frame was just shown (1.7 s in), and a new slot began with it: a
+     * change 0.5 s later, past where slot 2 ended before (2 s), still waits.
      */
     g_usleep(500 * 1000);
     qtest_memset(vm->qts, g->fb + 2 * TILE * 4, 0x22, TILE * 4);
@@ -1086,6 +1086,11 @@ static void test_frame_cap_slots(void)
  * 100 ms reaches the console as (nearly) every change: refreshes the cap
  * turns away must not make VNC back off.  Each change rewrites one band
  * of tiles (10 tiles at 640 pixels), so tiles/10 counts changes shown.
+ *
+ * Nested under TCG, the test's writes and QEMU's timers run late now and
+ * then, and a change that lands in its neighbour's slot is lost: working,
+ * 85-100% of the changes were shown in 15 runs.  With VNC backing off
+ * (capped refreshes arming no timer) it was 70-75% in 7, so the bar is 80%.
  */
 static void test_frame_delivery(void)
 {
@@ -1094,7 +1099,7 @@ static void test_frame_delivery(void)
     g_autofree char *server = NULL;
     const char *argv[8];
     uint64_t tiles, capped;
-    const int changes = 20;
+    const int changes = 40;
     gint64 next;
     GPid pid;
     int i = 0, status;
@@ -1147,7 +1152,7 @@ static void test_frame_delivery(void)
     g_spawn_close_pid(pid);
     /* VNC refreshes faster than the cap: some were held back */
     g_assert_cmpuint(capped, >=, 1);
-    g_assert_cmpuint(tiles, >=, 10 * (changes * 9 / 10));
+    g_assert_cmpuint(tiles, >=, 10 * (changes * 8 / 10));
     g_assert_cmpuint(tiles, <=, 10 * changes);
     vm_quit(vm);
     nvsim_remove(uuid);
