@@ -53,7 +53,7 @@ from qemu.qmp.legacy import QEMUMonitorProtocol  # noqa: E402
 
 from benchlib import (MDEV_BUS, MDEV_DEVICES, BenchError, cleanup, log,
                       mdev_create, mdev_remove, mdevs, on_signal, procs,
-                      stop_proc)
+                      stop_proc, sysfs_write)
 
 MDEV_BUS2 = "/sys/class/mdev_bus/nvsim2"
 TYPE_1Q = "nvsim-63"            # GRID P4-1Q, 1 GiB
@@ -707,15 +707,14 @@ def migrate(args, case, r, src, dst, uri, bw, window_before):
 
 def settle():
     """Before each chain: write back and drop the page cache and compact
-    memory in the test host.  A chain frees framebuffers of up to 1 GiB,
-    and in runs with either device first, the device that ran a chain
-    first had the higher downtimes.  Best effort: needs root."""
+    memory in the test host, as the chain before freed framebuffers of up
+    to 1 GiB (in two runs, one with each device first, the first device's
+    8 GiB downtime was the higher).  Best effort: needs root."""
     os.sync()
     for path, value in (("/proc/sys/vm/drop_caches", "3"),
                         ("/proc/sys/vm/compact_memory", "1")):
         try:
-            with open(path, "w") as f:
-                f.write(value)
+            sysfs_write(path, value)
         except OSError:
             pass
 
